@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -50,13 +51,13 @@ Bytes random_key(std::size_t n) {
   return k;
 }
 
-// What a NAT does to an outgoing ESP-in-UDP packet: new source address and port. ESP in UDP
-// carries a zero UDP checksum, so only the IPv4 header checksum changes.
-void nat_rewrite(Bytes& pkt, std::uint32_t src, std::uint16_t sport) {
-  store_be32(pkt.data() + 12, src);
+// What a NAT does to ESP in UDP: outgoing, a new source address and port; incoming, the reverse
+// on the destination. ESP in UDP carries a zero UDP checksum, so only the IPv4 checksum changes.
+void nat_rewrite(Bytes& pkt, bool source, std::uint32_t addr, std::uint16_t port) {
+  store_be32(pkt.data() + (source ? 12 : 16), addr);
   store_be16(pkt.data() + 10, 0);
   store_be16(pkt.data() + 10, golden::inet_checksum(ByteView(pkt.data(), 20)));
-  if (pkt[9] == golden::kIpProtoUdp) store_be16(pkt.data() + 20, sport);
+  if (pkt[9] == golden::kIpProtoUdp) store_be16(pkt.data() + (source ? 20 : 22), port);
 }
 
 struct Args {
@@ -128,7 +129,8 @@ int main(int argc, char** argv) {
       r_out.iv_key = random_key(16);
       SaConfig c_in = r2c;
       c_in.direction = lm::Direction::kInbound;
-      c_in.local_addr = client_outside;  // after the NAT translates back
+      c_in.local_addr = client;                 // the NAT translates the destination back
+      if (natt) c_in.natoa_local = kNatPublic;  // the router sent to the NAT's address
       c_in.peer_addr = kRouter;
 
       auto h_c_out = client_engine.add_sa(c_out, &error);
@@ -158,38 +160,45 @@ int main(int argc, char** argv) {
       std::size_t bytes = 0;
       Bytes wire, plain;
       for (std::size_t i = 0; i < l2tp_up.size(); ++i) {
-        const Bytes l2tp = golden::build_udp_packet(client, kRouter, golden::kPortL2tp,
-                                                    golden::kPortL2tp, l2tp_up[i],
-                                                    static_cast<std::uint16_t>(i + 1));
+        const Bytes l2tp =
+            golden::build_udp_packet(client, kRouter, golden::kPortL2tp, golden::kPortL2tp,
+                                     l2tp_up[i], static_cast<std::uint16_t>(i + 1));
         if (!client_engine.encap(*h_c_out, l2tp, wire).ok()) continue;
-        if (natt) nat_rewrite(wire, kNatPublic, kNatPort);
+        if (natt) nat_rewrite(wire, true, kNatPublic, kNatPort);
         writer->write(pcap::ethernet_wrap(wire));
         auto r = router_engine.decap(wire, plain);
         // After decap the packet carries the NAT's address; its UDP checksum must verify.
         const bool same_payload = r.ok() && plain.size() == l2tp.size() &&
                                   std::equal(plain.begin() + 28, plain.end(), l2tp.begin() + 28);
-        const bool csum = r.ok() && golden::udp_checksum_ok(client_outside, kRouter,
-                                                            ByteView(plain).subspan(20));
+        const bool csum =
+            r.ok() && golden::udp_checksum_ok(client_outside, kRouter, ByteView(plain).subspan(20));
         if (same_payload && csum && r.sa == *h_r_in) {
           ++ok_up;
           bytes += l2tp_up[i].size();
         }
         // The router answers each message through its outbound SA.
-        const Bytes reply = golden::build_udp_packet(
-            kRouter, client_outside, golden::kPortL2tp, golden::kPortL2tp,
-            traffic::l2tp_hello(tid, static_cast<std::uint16_t>(i), static_cast<std::uint16_t>(i + 1)),
-            static_cast<std::uint16_t>(100 + i));
+        const Bytes reply =
+            golden::build_udp_packet(kRouter, client_outside, golden::kPortL2tp, golden::kPortL2tp,
+                                     traffic::l2tp_hello(tid, static_cast<std::uint16_t>(i),
+                                                         static_cast<std::uint16_t>(i + 1)),
+                                     static_cast<std::uint16_t>(100 + i));
         if (!router_engine.encap(*h_r_out, reply, wire).ok()) continue;
         writer->write(pcap::ethernet_wrap(wire));
+        if (natt) nat_rewrite(wire, false, kClientPrivate, golden::kPortNatT);
         auto back = client_engine.decap(wire, plain);
-        if (back.ok() && plain == reply) ++ok_down;
+        // The client sees its own address as destination, and a UDP checksum that verifies.
+        const bool same = back.ok() && plain.size() == reply.size() &&
+                          std::equal(plain.begin() + 28, plain.end(), reply.begin() + 28);
+        if (same && golden::udp_checksum_ok(kRouter, client, ByteView(plain).subspan(20))) {
+          ++ok_down;
+        }
       }
       const int n = static_cast<int>(l2tp_up.size());
       failures += (n - ok_up) + (n - ok_down);
-      std::printf("%-18s %-9s %-6s %5d %5d %9zu\n", suite.name, natt ? "udp-4500" : "esp",
-                  "in", n, ok_up, bytes);
-      std::printf("%-18s %-9s %-6s %5d %5d %9s\n", suite.name, natt ? "udp-4500" : "esp", "out",
-                  n, ok_down, "");
+      std::printf("%-18s %-9s %-6s %5d %5d %9zu\n", suite.name, natt ? "udp-4500" : "esp", "in", n,
+                  ok_up, bytes);
+      std::printf("%-18s %-9s %-6s %5d %5d %9s\n", suite.name, natt ? "udp-4500" : "esp", "out", n,
+                  ok_down, "");
     }
   }
   writer.reset();
@@ -205,8 +214,25 @@ int main(int argc, char** argv) {
     if (run.exit_code < 0) {
       std::printf("tshark not found; install it with scripts/setup-debian.sh\n");
     } else {
-      std::printf("\n--- what tshark reads of it (decrypted with the SA keys) ---\n%s",
-                  run.output.c_str());
+      std::printf("\n--- what tshark reads of it (decrypted with the SA keys) ---\n");
+      std::istringstream lines(run.output);
+      for (std::string line; std::getline(lines, line);) {
+        if (line.rfind("Running as user", 0) != 0) std::printf("%s\n", line.c_str());
+      }
+      // Tally tshark's own verdicts: ICVs it verified, frames it found malformed.
+      auto args2 = pcap::tshark_esp_args(uat);
+      args2.insert(args2.end(), {"-T", "fields", "-e", "esp.icv_good", "-e", "_ws.malformed"});
+      auto tally = pcap::run_tshark(pcap_path, args2);
+      int frames = 0, good = 0, malformed = 0;
+      std::istringstream t(tally.output);
+      for (std::string line; std::getline(t, line);) {
+        if (line.rfind("Running as user", 0) == 0) continue;
+        ++frames;
+        good += line.rfind("1", 0) == 0;
+        malformed += line.find("alformed") != std::string::npos;
+      }
+      std::printf("\ntshark: %d frames, %d ICVs verified, %d malformed\n", frames, good, malformed);
+      if (good != frames || malformed != 0) ++failures;
     }
   }
   if (failures != 0) {

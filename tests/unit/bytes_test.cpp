@@ -1,8 +1,9 @@
+#include "l2sec/golden/bytes.hpp"
+
 #include <gtest/gtest.h>
 
 #include <random>
 
-#include "l2sec/golden/bytes.hpp"
 #include "l2sec/golden/ipv4.hpp"
 
 using namespace l2sec;

@@ -21,8 +21,9 @@ Bytes hex(std::string_view s) {
 }
 
 lm::Cipher aes_for(std::size_t key_len) {
-  return key_len == 16 ? lm::Cipher::kAesCbc128
-                       : key_len == 24 ? lm::Cipher::kAesCbc192 : lm::Cipher::kAesCbc256;
+  return key_len == 16   ? lm::Cipher::kAesCbc128
+         : key_len == 24 ? lm::Cipher::kAesCbc192
+                         : lm::Cipher::kAesCbc256;
 }
 
 void check_cbc(std::string_view name, const Bytes& key, const Bytes& iv, const Bytes& pt,
@@ -92,14 +93,12 @@ void check_hmac(const tv::HmacVector& v, Integ integ) {
   EXPECT_EQ(to_hex(ByteView(out).first(v.digest_len)), v.digest.substr(0, 2 * v.digest_len))
       << v.name;
   // Twice with the same context: the key is reused, not re-derived from the last message.
-  ASSERT_TRUE(h->compute({ByteView(data).first(data.size() / 2),
-                          ByteView(data).subspan(data.size() / 2)},
-                         out));
+  ASSERT_TRUE(h->compute(
+      {ByteView(data).first(data.size() / 2), ByteView(data).subspan(data.size() / 2)}, out));
   EXPECT_EQ(to_hex(ByteView(out).first(v.digest_len)), v.digest.substr(0, 2 * v.digest_len));
   // The way the RTL computes it: from the precomputed inner and outer states.
   const Bytes from_states = hmac_from_states(integ, hmac_precompute(integ, key), data);
-  EXPECT_EQ(to_hex(ByteView(from_states).first(v.digest_len)),
-            v.digest.substr(0, 2 * v.digest_len))
+  EXPECT_EQ(to_hex(ByteView(from_states).first(v.digest_len)), v.digest.substr(0, 2 * v.digest_len))
       << v.name << " (from precomputed states)";
 }
 }  // namespace

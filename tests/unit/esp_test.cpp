@@ -1,10 +1,11 @@
 // The golden ESP model: round trips over every suite and size, wire format, and every drop reason.
+#include "l2sec/golden/esp.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cstring>
 #include <random>
 
-#include "l2sec/golden/esp.hpp"
 #include "l2sec/traffic/l2tp_samples.hpp"
 
 using namespace l2sec;
@@ -130,7 +131,8 @@ TEST(Esp, RoundTripAllSuitesAllSizes) {
       SaPair p;
       ++spi;
       install(p, make_cfg(s, encap, spi, spi));
-      std::vector<std::size_t> sizes = {0, 1, 2, 5, 6, 7, 8, 13, 14, 15, 16, 17, 1472 - 8, 1500 - 28};
+      std::vector<std::size_t> sizes = {0,  1,  2,  5,  6,  7,        8,
+                                        13, 14, 15, 16, 17, 1472 - 8, 1500 - 28};
       for (int i = 0; i < 120; ++i) sizes.push_back(rng() % (1500 - 28 + 1));
       std::uint32_t seq = 0;
       for (std::size_t n : sizes) {
@@ -162,7 +164,8 @@ TEST(Esp, RoundTripAllSuitesAllSizes) {
         EXPECT_EQ(d.sa, p.in);
         EXPECT_EQ(d.seq, seq);
         EXPECT_EQ(d.next_header, 17);
-        EXPECT_EQ(d.pkt_class, encap == lm::Encap::kUdp ? lm::PktClass::kEspUdp : lm::PktClass::kEsp);
+        EXPECT_EQ(d.pkt_class,
+                  encap == lm::Encap::kUdp ? lm::PktClass::kEspUdp : lm::PktClass::kEsp);
         EXPECT_EQ(back, in);
       }
       const auto& st = p.rx.find(p.in)->stats();
@@ -504,7 +507,9 @@ TEST(EspIv, CounterModeIsDeterministic) {
     store_be32(blk.data(), c.spi);
     store_be32(blk.data() + 12, 3);
     const auto iv = aes->encrypt(blk);
-    EXPECT_TRUE(std::equal(wa.begin() + 28, wa.begin() + 28 + static_cast<long>(golden::cipher_block_len(s.cipher)), iv.begin()));
+    EXPECT_TRUE(std::equal(wa.begin() + 28,
+                           wa.begin() + 28 + static_cast<long>(golden::cipher_block_len(s.cipher)),
+                           iv.begin()));
   }
 }
 

@@ -1,9 +1,9 @@
+#include "l2sec/golden/replay_window.hpp"
+
 #include <gtest/gtest.h>
 
 #include <random>
 #include <set>
-
-#include "l2sec/golden/replay_window.hpp"
 
 using l2sec::golden::ReplayWindow;
 

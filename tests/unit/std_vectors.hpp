@@ -45,39 +45,39 @@ namespace l2sec::test_vectors {
 
 /// Single-block AES encryption (FIPS-197 Appendix C).
 struct AesBlockVector {
-    std::string_view name;
-    std::string_view key;
-    std::string_view plaintext;
-    std::string_view ciphertext;
+  std::string_view name;
+  std::string_view key;
+  std::string_view plaintext;
+  std::string_view ciphertext;
 };
 
 /// Multi-block AES-ECB encryption (SP 800-38A F.1.x). plaintext/ciphertext
 /// are the concatenation of the blocks in order.
 struct EcbVector {
-    std::string_view name;
-    std::string_view key;
-    std::string_view plaintext;
-    std::string_view ciphertext;
+  std::string_view name;
+  std::string_view key;
+  std::string_view plaintext;
+  std::string_view ciphertext;
 };
 
 /// AES-CBC encryption, no padding (SP 800-38A F.2.x, RFC 3602 cases 1-4).
 struct CbcVector {
-    std::string_view name;
-    std::string_view key;
-    std::string_view iv;
-    std::string_view plaintext;
-    std::string_view ciphertext;
+  std::string_view name;
+  std::string_view key;
+  std::string_view iv;
+  std::string_view plaintext;
+  std::string_view ciphertext;
 };
 
 /// HMAC.  `digest` holds exactly `digest_len` bytes: the leading `digest_len`
 /// bytes of the full HMAC output (digest_len < full length means the
 /// source gives a truncated output).
 struct HmacVector {
-    std::string_view name;
-    std::string_view key;
-    std::string_view data;
-    std::string_view digest;
-    std::size_t digest_len;
+  std::string_view name;
+  std::string_view key;
+  std::string_view data;
+  std::string_view digest;
+  std::size_t digest_len;
 };
 
 /// A sample ESP packet from RFC 3602 section 4 (cases 5-8).
@@ -98,20 +98,20 @@ struct HmacVector {
 /// payload of the original packet (here an ICMP echo request); in tunnel
 /// mode (cases 7, 8) the entire original IPv4 packet.
 struct EspPacketVector {
-    std::string_view name;
-    std::string_view key;               ///< AES-128 key
-    std::string_view iv;                ///< explicit IV
-    std::uint32_t spi;
-    std::uint32_t seq;
-    std::uint8_t next_header;           ///< 1 = ICMP (transport), 4 = IP-in-IP (tunnel)
-    std::uint8_t pad_length;
-    bool tunnel_mode;
-    std::size_t icv_len;                ///< always 0 in RFC 3602
-    std::string_view plaintext_packet;  ///< original IPv4 packet (header + data)
-    std::string_view payload;           ///< bytes protected by ESP (see above)
-    std::string_view padded_plaintext;  ///< RFC "Pre-encryption Data ..." line
-    std::string_view ciphertext;        ///< RFC "Encrypted Data" (== protected_packet[44..])
-    std::string_view protected_packet;  ///< outer IP hdr || SPI || seq || IV || ciphertext
+  std::string_view name;
+  std::string_view key;  ///< AES-128 key
+  std::string_view iv;   ///< explicit IV
+  std::uint32_t spi;
+  std::uint32_t seq;
+  std::uint8_t next_header;  ///< 1 = ICMP (transport), 4 = IP-in-IP (tunnel)
+  std::uint8_t pad_length;
+  bool tunnel_mode;
+  std::size_t icv_len;                ///< always 0 in RFC 3602
+  std::string_view plaintext_packet;  ///< original IPv4 packet (header + data)
+  std::string_view payload;           ///< bytes protected by ESP (see above)
+  std::string_view padded_plaintext;  ///< RFC "Pre-encryption Data ..." line
+  std::string_view ciphertext;        ///< RFC "Encrypted Data" (== protected_packet[44..])
+  std::string_view protected_packet;  ///< outer IP hdr || SPI || seq || IV || ciphertext
 };
 
 // Byte offsets into EspPacketVector::protected_packet (bytes, not hex digits).
@@ -128,18 +128,12 @@ inline constexpr std::size_t kEspCiphertextOffset = 44;
 // ---------------------------------------------------------------------------
 
 inline constexpr std::array<AesBlockVector, 3> kFips197AesBlock{{
-    {"FIPS-197 C.1 AES-128",
-     "000102030405060708090a0b0c0d0e0f",
-     "00112233445566778899aabbccddeeff",
+    {"FIPS-197 C.1 AES-128", "000102030405060708090a0b0c0d0e0f", "00112233445566778899aabbccddeeff",
      "69c4e0d86a7b0430d8cdb78070b4c55a"},
-    {"FIPS-197 C.2 AES-192",
-     "000102030405060708090a0b0c0d0e0f1011121314151617",
-     "00112233445566778899aabbccddeeff",
-     "dda97ca4864cdfe06eaf70a0ec0d7191"},
-    {"FIPS-197 C.3 AES-256",
-     "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
-     "00112233445566778899aabbccddeeff",
-     "8ea2b7ca516745bfeafc49904b496089"},
+    {"FIPS-197 C.2 AES-192", "000102030405060708090a0b0c0d0e0f1011121314151617",
+     "00112233445566778899aabbccddeeff", "dda97ca4864cdfe06eaf70a0ec0d7191"},
+    {"FIPS-197 C.3 AES-256", "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+     "00112233445566778899aabbccddeeff", "8ea2b7ca516745bfeafc49904b496089"},
 }};
 
 // ---------------------------------------------------------------------------
@@ -204,37 +198,40 @@ inline constexpr std::array<CbcVector, 3> kSp80038aCbc{{
 // 80-byte key of 0xaa (larger than the 64-byte SHA-1 block).
 
 inline constexpr std::array<HmacVector, 8> kRfc2202HmacSha1{{
-    {"RFC 2202 HMAC-SHA-1 test case 1",
-     "0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b",
+    {"RFC 2202 HMAC-SHA-1 test case 1", "0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b",
      "4869205468657265",  // "Hi There"
      "b617318655057264e28bc0b6fb378c8ef146be00", 20},
     {"RFC 2202 HMAC-SHA-1 test case 2",
-     "4a656665",  // "Jefe"
+     "4a656665",                                                  // "Jefe"
      "7768617420646f2079612077616e7420666f72206e6f7468696e673f",  // "what do ya want for nothing?"
      "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79", 20},
-    {"RFC 2202 HMAC-SHA-1 test case 3",
-     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-     "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd",
+    {"RFC 2202 HMAC-SHA-1 test case 3", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+     "ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd"
+     "ddddddd",
      "125d7342b9ac11cd91a39af48aa17b4f63f175d3", 20},
-    {"RFC 2202 HMAC-SHA-1 test case 4",
-     "0102030405060708090a0b0c0d0e0f10111213141516171819",
-     "cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd",
+    {"RFC 2202 HMAC-SHA-1 test case 4", "0102030405060708090a0b0c0d0e0f10111213141516171819",
+     "cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdc"
+     "dcdcdcd",
      "4c9007f4026250c6bc8414f9bf50c86c2d7235da", 20},
-    {"RFC 2202 HMAC-SHA-1 test case 5",
-     "0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c",
+    {"RFC 2202 HMAC-SHA-1 test case 5", "0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c",
      "546573742057697468205472756e636174696f6e",  // "Test With Truncation"
      "4c1a03424b55e07fe7f27be1d58bb9324a9a5a04", 20},
-    {"RFC 2202 HMAC-SHA-1 test case 5 (digest-96)",
-     "0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c",
+    {"RFC 2202 HMAC-SHA-1 test case 5 (digest-96)", "0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c",
      "546573742057697468205472756e636174696f6e",  // "Test With Truncation"
      "4c1a03424b55e07fe7f27be1", 12},
     {"RFC 2202 HMAC-SHA-1 test case 6",
-     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",  // 0xaa x 80
-     "54657374205573696e67204c6172676572205468616e20426c6f636b2d53697a65204b6579202d2048617368204b6579204669727374",  // "Test Using Larger Than Block-Size Key - Hash Key First"
+     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",  // 0xaa x 80
+     "54657374205573696e67204c6172676572205468616e20426c6f636b2d53697a65204b6579202d2048617368204b6"
+     "579204669727374",  // "Test Using Larger Than Block-Size Key - Hash Key First"
      "aa4ae5e15272d00e95705637ce8a3b55ed402112", 20},
     {"RFC 2202 HMAC-SHA-1 test case 7",
-     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",  // 0xaa x 80
-     "54657374205573696e67204c6172676572205468616e20426c6f636b2d53697a65204b657920616e64204c6172676572205468616e204f6e6520426c6f636b2d53697a652044617461",  // "Test Using Larger Than Block-Size Key and Larger Than One Block-Size Data"
+     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",  // 0xaa x 80
+     "54657374205573696e67204c6172676572205468616e20426c6f636b2d53697a65204b657920616e64204c6172676"
+     "572205468616e204f6e6520426c6f636b2d53697a652044617461",  // "Test Using Larger Than Block-Size
+                                                               // Key and Larger Than One Block-Size
+                                                               // Data"
      "e8e99d0f45237d786d6bbaa7965c7808bbff1a91", 20},
 }};
 
@@ -245,36 +242,43 @@ inline constexpr std::array<HmacVector, 8> kRfc2202HmacSha1{{
 // 131-byte key of 0xaa (larger than the 64-byte SHA-256 block).
 
 inline constexpr std::array<HmacVector, 7> kRfc4231HmacSha256{{
-    {"RFC 4231 HMAC-SHA-256 test case 1",
-     "0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b",
+    {"RFC 4231 HMAC-SHA-256 test case 1", "0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b",
      "4869205468657265",  // "Hi There"
      "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7", 32},
     {"RFC 4231 HMAC-SHA-256 test case 2",
-     "4a656665",  // "Jefe"
+     "4a656665",                                                  // "Jefe"
      "7768617420646f2079612077616e7420666f72206e6f7468696e673f",  // "what do ya want for nothing?"
      "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843", 32},
-    {"RFC 4231 HMAC-SHA-256 test case 3",
-     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-     "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd",
+    {"RFC 4231 HMAC-SHA-256 test case 3", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+     "ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd"
+     "ddddddd",
      "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe", 32},
-    {"RFC 4231 HMAC-SHA-256 test case 4",
-     "0102030405060708090a0b0c0d0e0f10111213141516171819",
-     "cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd",
+    {"RFC 4231 HMAC-SHA-256 test case 4", "0102030405060708090a0b0c0d0e0f10111213141516171819",
+     "cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdc"
+     "dcdcdcd",
      "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b", 32},
     {"RFC 4231 HMAC-SHA-256 test case 5 (truncated to 128 bits)",
      "0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c",
      "546573742057697468205472756e636174696f6e",  // "Test With Truncation"
      "a3b6167473100ee06e0c796c2955552b", 16},
     {"RFC 4231 HMAC-SHA-256 test case 6",
-     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",  // 0xaa x 131
-     "54657374205573696e67204c6172676572205468616e20426c6f636b2d53697a65204b6579202d2048617368204b6579204669727374",  // "Test Using Larger Than Block-Size Key - Hash Key First"
+     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",  // 0xaa x 131
+     "54657374205573696e67204c6172676572205468616e20426c6f636b2d53697a65204b6579202d2048617368204b6"
+     "579204669727374",  // "Test Using Larger Than Block-Size Key - Hash Key First"
      "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54", 32},
     {"RFC 4231 HMAC-SHA-256 test case 7",
-     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",  // 0xaa x 131
+     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",  // 0xaa x 131
      // "This is a test using a larger than block-size key and a larger than
      //  block-size data. The key needs to be hashed before being used by the
      //  HMAC algorithm."
-     "5468697320697320612074657374207573696e672061206c6172676572207468616e20626c6f636b2d73697a65206b657920616e642061206c6172676572207468616e20626c6f636b2d73697a6520646174612e20546865206b6579206e6565647320746f20626520686173686564206265666f7265206265696e6720757365642062792074686520484d414320616c676f726974686d2e",
+     "5468697320697320612074657374207573696e672061206c6172676572207468616e20626c6f636b2d73697a65206"
+     "b657920616e642061206c6172676572207468616e20626c6f636b2d73697a6520646174612e20546865206b657920"
+     "6e6565647320746f20626520686173686564206265666f7265206265696e6720757365642062792074686520484d4"
+     "14320616c676f726974686d2e",
      "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2", 32},
 }};
 
@@ -283,25 +287,22 @@ inline constexpr std::array<HmacVector, 7> kRfc4231HmacSha256{{
 // ---------------------------------------------------------------------------
 
 inline constexpr std::array<CbcVector, 4> kRfc3602Cbc{{
-    {"RFC 3602 case 1: 16 bytes (1 block), AES-128-CBC",
-     "06a9214036b8a15b512e03d534120006",
+    {"RFC 3602 case 1: 16 bytes (1 block), AES-128-CBC", "06a9214036b8a15b512e03d534120006",
      "3dafba429d9eb430b422da802c9fac41",
      "53696e676c6520626c6f636b206d7367",  // "Single block msg"
      "e353779c1079aeb82708942dbe77181a"},
-    {"RFC 3602 case 2: 32 bytes (2 blocks), AES-128-CBC",
-     "c286696d887c9aa0611bbb3e2025a45a",
+    {"RFC 3602 case 2: 32 bytes (2 blocks), AES-128-CBC", "c286696d887c9aa0611bbb3e2025a45a",
      "562e17996d093d28ddb3ba695a2e6f58",
      "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
      "d296cd94c2cccf8a3a863028b5e1dc0a7586602d253cfff91b8266bea6d61ab1"},
-    {"RFC 3602 case 3: 48 bytes (3 blocks), AES-128-CBC",
-     "6c3ea0477630ce21a2ce334aa746c2cd",
+    {"RFC 3602 case 3: 48 bytes (3 blocks), AES-128-CBC", "6c3ea0477630ce21a2ce334aa746c2cd",
      "c782dc4c098c66cbd9cd27d825682c81",
-     "5468697320697320612034382d62797465206d657373616765202865786163746c7920332041455320626c6f636b7329",  // "This is a 48-byte message (exactly 3 AES blocks)"
+     "5468697320697320612034382d62797465206d657373616765202865786163746c7920332041455320626c6f636b7"
+     "329",  // "This is a 48-byte message (exactly 3 AES blocks)"
      "d0a02b3836451753d493665d33f0e886"
      "2dea54cdb293abc7506939276772f8d5"
      "021c19216bad525c8579695d83ba2684"},
-    {"RFC 3602 case 4: 64 bytes (4 blocks), AES-128-CBC",
-     "56e47a38c5598974bc46903dba290349",
+    {"RFC 3602 case 4: 64 bytes (4 blocks), AES-128-CBC", "56e47a38c5598974bc46903dba290349",
      "8ce82eefbea0da3c44699ed7db51b7d9",
      "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf"
      "b0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
@@ -345,9 +346,8 @@ inline constexpr std::array<CbcVector, 4> kRfc3602Cbc{{
 inline constexpr std::array<EspPacketVector, 4> kRfc3602Esp{{
     // Case #5: Sample transport-mode ESP packet (ping 192.168.123.100)
     {"RFC 3602 case 5: transport-mode ESP (ping 192.168.123.100)",
-     "90d382b410eeba7ad938c46cec1a82bf",
-     "e96e8c08ab465763fd098d45dd3ff893",
-     0x00004321u, 1u, 0x01, 14, false, 0,
+     "90d382b410eeba7ad938c46cec1a82bf", "e96e8c08ab465763fd098d45dd3ff893", 0x00004321u, 1u, 0x01,
+     14, false, 0,
      // Original packet: IP header (20 bytes) + Data (64 bytes, ICMP echo)
      "4500005408f200004001f9fec0a87b03c0a87b64"
      "08000ebda70a00008e9c083db95b070008090a0b0c0d0e0f1011121314151617"
@@ -373,9 +373,8 @@ inline constexpr std::array<EspPacketVector, 4> kRfc3602Esp{{
 
     // Case #6: Sample transport-mode ESP packet (ping -p 77 -s 20 192.168.123.100)
     {"RFC 3602 case 6: transport-mode ESP (ping -p 77 -s 20 192.168.123.100)",
-     "90d382b410eeba7ad938c46cec1a82bf",
-     "69d08df7d203329db093fc4924e5bd80",
-     0x00004321u, 8u, 0x01, 2, false, 0,
+     "90d382b410eeba7ad938c46cec1a82bf", "69d08df7d203329db093fc4924e5bd80", 0x00004321u, 8u, 0x01,
+     2, false, 0,
      // Original packet: IP header (20 bytes) + Data (28 bytes, ICMP echo)
      "4500003008fe00004001fa16c0a87b03c0a87b64"
      "0800b5e8a80a0500a69c083d0b660e00777777777777777777777777",
@@ -391,10 +390,8 @@ inline constexpr std::array<EspPacketVector, 4> kRfc3602Esp{{
      "f51995881ec4e0c4488987ce742e8109689bb379d2d750c0d915dca346a89f75"},
 
     // Case #7: Sample tunnel-mode ESP packet (ping 192.168.123.200)
-    {"RFC 3602 case 7: tunnel-mode ESP (ping 192.168.123.200)",
-     "0123456789abcdef0123456789abcdef",
-     "f4e765244f6407adf13dc1380f673f37",
-     0x00008765u, 2u, 0x04, 10, true, 0,
+    {"RFC 3602 case 7: tunnel-mode ESP (ping 192.168.123.200)", "0123456789abcdef0123456789abcdef",
+     "f4e765244f6407adf13dc1380f673f37", 0x00008765u, 2u, 0x04, 10, true, 0,
      // Original packet: IP header (20 bytes) + Data (64 bytes, ICMP echo)
      "45000054090400004001f988c0a87b03c0a87bc8"
      "08009f76a90a0100b49c083d02a2040008090a0b0c0d0e0f1011121314151617"
@@ -403,7 +400,8 @@ inline constexpr std::array<EspPacketVector, 4> kRfc3602Esp{{
      "45000054090400004001f988c0a87b03c0a87bc8"
      "08009f76a90a0100b49c083d02a2040008090a0b0c0d0e0f1011121314151617"
      "18191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f3031323334353637",
-     // Pre-encryption data (96 bytes): original packet, padding 01..0a, pad length 0a, next header 04
+     // Pre-encryption data (96 bytes): original packet, padding 01..0a, pad length 0a, next header
+     // 04
      "45000054090400004001f988c0a87b03c0a87bc8"
      "08009f76a90a0100b49c083d02a2040008090a0b0c0d0e0f1011121314151617"
      "18191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f3031323334353637"
@@ -422,9 +420,8 @@ inline constexpr std::array<EspPacketVector, 4> kRfc3602Esp{{
 
     // Case #8: Sample tunnel-mode ESP packet (ping -p ff -s 40 192.168.123.200)
     {"RFC 3602 case 8: tunnel-mode ESP (ping -p ff -s 40 192.168.123.200)",
-     "0123456789abcdef0123456789abcdef",
-     "85d47224b5f3dd5d2101d4ea8dffab22",
-     0x00008765u, 5u, 0x04, 10, true, 0,
+     "0123456789abcdef0123456789abcdef", "85d47224b5f3dd5d2101d4ea8dffab22", 0x00008765u, 5u, 0x04,
+     10, true, 0,
      // Original packet: IP header (20 bytes) + Data (48 bytes, ICMP echo)
      "45000044090c00004001f990c0a87b03c0a87bc8"
      "0800d63caa0a0200c69c083da3de0300ffffffffffffffffffffffffffffffff"
@@ -433,7 +430,8 @@ inline constexpr std::array<EspPacketVector, 4> kRfc3602Esp{{
      "45000044090c00004001f990c0a87b03c0a87bc8"
      "0800d63caa0a0200c69c083da3de0300ffffffffffffffffffffffffffffffff"
      "ffffffffffffffffffffffffffffffff",
-     // Pre-encryption data (80 bytes): original packet, padding 01..0a, pad length 0a, next header 04
+     // Pre-encryption data (80 bytes): original packet, padding 01..0a, pad length 0a, next header
+     // 04
      "45000044090c00004001f990c0a87b03c0a87bc8"
      "0800d63caa0a0200c69c083da3de0300ffffffffffffffffffffffffffffffff"
      "ffffffffffffffffffffffffffffffff"

@@ -1,6 +1,8 @@
 // A capture written by the golden model is read by tshark, an independent ESP implementation:
 // given the SA keys it must authenticate and decrypt every packet and dissect ESP / UDP / L2TP (and
 // PPP inside) with no malformed-packet or error reports.
+#include "l2sec/pcap/tshark.hpp"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -8,7 +10,6 @@
 
 #include "l2sec/golden/esp.hpp"
 #include "l2sec/pcap/pcap_file.hpp"
-#include "l2sec/pcap/tshark.hpp"
 #include "l2sec/traffic/l2tp_samples.hpp"
 
 using namespace l2sec;
@@ -106,10 +107,17 @@ TEST_F(TsharkCapture, DecryptsAndDissectsEspUdpL2tp) {
   auto args = pcap::tshark_esp_args(uat);
   // One line per frame: SPI, ICV verdict, L2TP tunnel, message type (control) or PPP protocol.
   auto fields = args;
-  fields.insert(fields.end(), {"-T", "fields", "-E", "separator=|", "-e", "esp.spi", "-e",
-                               "esp.icv_good", "-e", "udp.dstport", "-e", "l2tp.tunnel", "-e",
-                               "l2tp.avp.message_type", "-e", "ppp.protocol", "-e",
-                               "icmp.type", "-e", "_ws.malformed", "-e", "_ws.expert.severity"});
+  fields.insert(fields.end(), {"-T", "fields",
+                               "-E", "separator=|",
+                               "-e", "esp.spi",
+                               "-e", "esp.icv_good",
+                               "-e", "udp.dstport",
+                               "-e", "l2tp.tunnel",
+                               "-e", "l2tp.avp.message_type",
+                               "-e", "ppp.protocol",
+                               "-e", "icmp.type",
+                               "-e", "_ws.malformed",
+                               "-e", "_ws.expert.severity"});
   auto run = pcap::run_tshark(path_, fields);
   if (run.exit_code == -1) GTEST_SKIP() << "tshark is not installed (scripts/setup-debian.sh)";
   ASSERT_EQ(run.exit_code, 0) << run.output;
@@ -172,8 +180,9 @@ TEST_F(TsharkCapture, WrongKeyFailsTsharksIcvCheck) {
     auto w = pcap::PcapWriter::open(path_, pcap::LinkType::kEthernet, nullptr);
     Bytes wire;
     ASSERT_TRUE(engine
-                    .encap(1, golden::build_udp_packet(kRouter, kNat, 1701, 1701,
-                                                       traffic::l2tp_hello(1, 0, 0)),
+                    .encap(1,
+                           golden::build_udp_packet(kRouter, kNat, 1701, 1701,
+                                                    traffic::l2tp_hello(1, 0, 0)),
                            wire)
                     .ok());
     w->write(pcap::ethernet_wrap(wire));

@@ -161,7 +161,7 @@ std::optional<AesBlock> AesBlock::create(ByteView key) {
       return std::nullopt;
   }
   std::unique_ptr<evp_cipher_ctx_st, void (*)(evp_cipher_ctx_st*)> ctx(EVP_CIPHER_CTX_new(),
-                                                                      EVP_CIPHER_CTX_free);
+                                                                       EVP_CIPHER_CTX_free);
   if (!ctx || EVP_EncryptInit_ex(ctx.get(), evp, nullptr, key.data(), nullptr) != 1) {
     return std::nullopt;
   }

@@ -18,7 +18,8 @@ std::optional<std::string> validate_sa_config(const SaConfig& cfg) {
   }
   if (cfg.integ == lm::Integ::kNone) {
     if (!cfg.allow_no_integrity) return std::string("no integrity transform");
-    if (!cfg.auth_key.empty()) return std::string("an integrity key without an integrity transform");
+    if (!cfg.auth_key.empty())
+      return std::string("an integrity key without an integrity transform");
   } else if (cfg.auth_key.size() != integ_key_len(cfg.integ)) {
     return "integrity " + std::string(lm::to_string(cfg.integ)) + " needs a " +
            std::to_string(integ_key_len(cfg.integ)) + "-byte key, got " +
@@ -128,8 +129,7 @@ EncapResult EspEngine::encap(SaHandle h, ByteView ipv4_packet, Bytes& out) {
   auto ip = parse_ipv4(ipv4_packet, &reason);
   if (!ip) return fail(reason, sa);
   if (ip->is_fragment()) return fail(DropReason::kFragment, sa);
-  if (sa != nullptr &&
-      (ip->src != sa->config().local_addr || ip->dst != sa->config().peer_addr)) {
+  if (sa != nullptr && (ip->src != sa->config().local_addr || ip->dst != sa->config().peer_addr)) {
     return fail(DropReason::kSaMismatch, sa);
   }
   const ByteView payload = ipv4_packet.subspan(ip->ihl_bytes, ip->total_length - ip->ihl_bytes);
@@ -137,8 +137,7 @@ EncapResult EspEngine::encap(SaHandle h, ByteView ipv4_packet, Bytes& out) {
 }
 
 EncapResult EspEngine::encap_payload(SaHandle h, std::uint8_t next_header, ByteView payload,
-                                     const Ipv4Header& fields, Bytes& out,
-                                     ByteView iv_override) {
+                                     const Ipv4Header& fields, Bytes& out, ByteView iv_override) {
   Sa* sa = find(h);
   if (sa == nullptr) return fail(DropReason::kUnknownSpi, nullptr);
   const SaConfig& cfg = sa->config();
@@ -174,7 +173,8 @@ EncapResult EspEngine::encap_payload(SaHandle h, std::uint8_t next_header, ByteV
   // Plaintext: payload, padding 1, 2, 3, ..., pad length, next header (RFC 4303 2.4-2.6).
   Bytes plain(plain_len);
   if (!payload.empty()) std::memcpy(plain.data(), payload.data(), payload.size());
-  for (std::size_t i = 0; i < pad; ++i) plain[payload.size() + i] = static_cast<std::uint8_t>(i + 1);
+  for (std::size_t i = 0; i < pad; ++i)
+    plain[payload.size() + i] = static_cast<std::uint8_t>(i + 1);
   plain[plain_len - 2] = static_cast<std::uint8_t>(pad);
   plain[plain_len - 1] = next_header;
   std::uint8_t* ct = esp + kEspHeader + iv_len;

@@ -54,9 +54,7 @@ std::uint16_t ones_sum(ByteView data, std::uint32_t start) {
   return static_cast<std::uint16_t>(sum);
 }
 
-std::uint16_t inet_checksum(ByteView data) {
-  return static_cast<std::uint16_t>(~ones_sum(data));
-}
+std::uint16_t inet_checksum(ByteView data) { return static_cast<std::uint16_t>(~ones_sum(data)); }
 
 namespace {
 std::uint16_t pseudo_sum(std::uint32_t src, std::uint32_t dst, std::size_t len) {

@@ -66,8 +66,8 @@ std::optional<Record> PcapReader::next() {
     return std::nullopt;
   }
   Record r;
-  r.timestamp = std::chrono::microseconds(std::int64_t{hdr->ts.tv_sec} * 1'000'000 +
-                                          hdr->ts.tv_usec);
+  r.timestamp =
+      std::chrono::microseconds(std::int64_t{hdr->ts.tv_sec} * 1'000'000 + hdr->ts.tv_usec);
   r.original_length = hdr->len;
   r.data.assign(data, data + hdr->caplen);
   return r;

@@ -52,13 +52,14 @@ Bytes control(std::uint16_t tunnel, std::uint16_t ns, std::uint16_t nr, const By
 
 Bytes l2tp_sccrq(std::uint16_t assigned_tunnel, std::string_view host_name) {
   Bytes avps;
-  avp16(avps, 0, 1);         // Message Type: SCCRQ
-  avp16(avps, 2, 0x0100);    // Protocol Version 1, revision 0
-  avp32(avps, 3, 0x3);       // Framing Capabilities: sync and async
-  avp(avps, 7, ByteView(reinterpret_cast<const std::uint8_t*>(host_name.data()),
-                        host_name.size()));  // Host Name
-  avp16(avps, 9, assigned_tunnel);           // Assigned Tunnel ID
-  avp16(avps, 10, 4);                        // Receive Window Size
+  avp16(avps, 0, 1);       // Message Type: SCCRQ
+  avp16(avps, 2, 0x0100);  // Protocol Version 1, revision 0
+  avp32(avps, 3, 0x3);     // Framing Capabilities: sync and async
+  avp(avps, 7,
+      ByteView(reinterpret_cast<const std::uint8_t*>(host_name.data()),
+               host_name.size()));  // Host Name
+  avp16(avps, 9, assigned_tunnel);  // Assigned Tunnel ID
+  avp16(avps, 10, 4);               // Receive Window Size
   return control(0, 0, 0, avps);
 }
 
@@ -72,7 +73,8 @@ Bytes l2tp_data(std::uint16_t tunnel, std::uint16_t session, std::uint16_t ppp_p
                 ByteView ppp_information) {
   Bytes b;
   put16(b, kDataFlags);
-  put16(b, static_cast<std::uint16_t>(8 + 4 + ppp_information.size()));  // header with L bit is 8 bytes
+  put16(b, static_cast<std::uint16_t>(8 + 4 +
+                                      ppp_information.size()));  // header with L bit is 8 bytes
   put16(b, tunnel);
   put16(b, session);
   b.push_back(0xff);

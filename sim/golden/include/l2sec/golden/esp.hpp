@@ -22,7 +22,7 @@
 
 namespace l2sec::golden {
 
-inline constexpr std::size_t kEspHeader = 8;  // SPI + sequence number
+inline constexpr std::size_t kEspHeader = 8;         // SPI + sequence number
 inline constexpr std::uint8_t kNextHeaderNone = 59;  // RFC 4303 dummy packet
 
 // How the per-packet IV is made.
@@ -51,15 +51,15 @@ struct SaConfig {
   std::uint32_t local_addr = 0;  // our address: decap lookup key, encap source
   std::uint32_t peer_addr = 0;   // the peer as seen on the wire (after NAT)
   std::uint16_t local_port = kPortNatT;
-  std::uint16_t peer_port = kPortNatT;  // the peer's NAT-mapped port for Encap::kUdp
+  std::uint16_t peer_port = kPortNatT;       // the peer's NAT-mapped port for Encap::kUdp
   std::optional<std::uint32_t> natoa_peer;   // NAT-OA: the peer's original address
   std::optional<std::uint32_t> natoa_local;  // NAT-OA: our address as the peer saw it
   NatChecksum nat_checksum = NatChecksum::kFixup;
   unsigned replay_window = ReplayWindow::kDefaultSize;
   std::uint8_t only_next_header = 0;  // inbound: the one next header accepted; 0 accepts any
   IvMode iv_mode = IvMode::kRandom;
-  Bytes iv_key;                  // 16 bytes, for IvMode::kCounter
-  std::uint32_t last_seq = 0;    // outbound: the last sequence number sent (the next is +1)
+  Bytes iv_key;                // 16 bytes, for IvMode::kCounter
+  std::uint32_t last_seq = 0;  // outbound: the last sequence number sent (the next is +1)
   // RFC 4303 allows encryption-only ESP; nothing we negotiate uses it, but RFC 3602's known-answer
   // packets are encryption-only, so the model can be told to accept Integ::kNone.
   bool allow_no_integrity = false;
