@@ -14,8 +14,8 @@ PACKAGES=(
   verilator libsystemc-dev iverilog yosys
   # packet checks
   tshark
-  # style
-  clang-format
+  # style and fuzzing (libFuzzer ships in clang's runtime)
+  clang-format clang libclang-rt-14-dev
 )
 
 missing=()
