@@ -55,8 +55,7 @@ Bytes random_key(std::size_t n) {
 // on the destination. ESP in UDP carries a zero UDP checksum, so only the IPv4 checksum changes.
 void nat_rewrite(Bytes& pkt, bool source, std::uint32_t addr, std::uint16_t port) {
   store_be32(pkt.data() + (source ? 12 : 16), addr);
-  store_be16(pkt.data() + 10, 0);
-  store_be16(pkt.data() + 10, golden::inet_checksum(ByteView(pkt.data(), 20)));
+  golden::refresh_ipv4_checksum(pkt);
   if (pkt[9] == golden::kIpProtoUdp) store_be16(pkt.data() + (source ? 20 : 22), port);
 }
 

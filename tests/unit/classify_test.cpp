@@ -19,10 +19,7 @@ Bytes udp_frame(std::uint16_t dport, const Bytes& body) {
   return pcap::ethernet_wrap(golden::build_udp_packet(kPeer, kUs, 40000, dport, body));
 }
 
-void refresh_ip_csum(Bytes& f) {
-  store_be16(f.data() + 24, 0);
-  store_be16(f.data() + 24, golden::inet_checksum(ByteView(f).subspan(14, 20)));
-}
+void refresh_ip_csum(Bytes& f) { golden::refresh_ipv4_checksum(MutableByteView(f).subspan(14)); }
 }  // namespace
 
 TEST(Classify, EachClass) {
@@ -85,8 +82,7 @@ TEST(Classify, Malformed) {
   Bytes f = udp_frame(1701, Bytes(12, 2));
   Bytes bad = f;
   bad[14] = 0x46;  // IHL 6: the first 4 UDP bytes read as an option word
-  store_be16(bad.data() + 24, 0);
-  store_be16(bad.data() + 24, golden::inet_checksum(ByteView(bad).subspan(14, 24)));
+  refresh_ip_csum(bad);
   EXPECT_EQ(classify(bad, false).pkt_class, PktClass::kOther) << "options: slow path";
   bad = f;
   bad[14] = 0x44;

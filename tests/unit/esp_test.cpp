@@ -235,8 +235,7 @@ TEST_F(EspErrors, UnknownSpi) {
 TEST_F(EspErrors, UnknownDestinationIsUnknownSpi) {
   Bytes w = encap(plain_);
   store_be32(w.data() + 16, 0xc6120299);
-  store_be16(w.data() + 10, 0);
-  store_be16(w.data() + 10, golden::inet_checksum(ByteView(w).first(20)));
+  golden::refresh_ipv4_checksum(w);
   EXPECT_EQ(decap(plain_, w), DropReason::kUnknownSpi);
 }
 
@@ -325,8 +324,7 @@ TEST_F(EspErrors, Truncated) {
   for (std::size_t keep : {20u, 24u, 28u, 40u, 56u}) {
     Bytes t(w.begin(), w.begin() + static_cast<long>(keep));
     store_be16(t.data() + 2, static_cast<std::uint16_t>(keep));
-    store_be16(t.data() + 10, 0);
-    store_be16(t.data() + 10, golden::inet_checksum(ByteView(t).first(20)));
+    golden::refresh_ipv4_checksum(t);
     EXPECT_EQ(decap(plain_, t), DropReason::kTruncated) << keep;
   }
   // The buffer shorter than the IP total length.
@@ -339,8 +337,7 @@ TEST_F(EspErrors, BadLength) {
   // Remove one byte of ciphertext: no longer a block multiple.
   w.erase(w.begin() + 40);
   store_be16(w.data() + 2, static_cast<std::uint16_t>(w.size()));
-  store_be16(w.data() + 10, 0);
-  store_be16(w.data() + 10, golden::inet_checksum(ByteView(w).first(20)));
+  golden::refresh_ipv4_checksum(w);
   EXPECT_EQ(decap(plain_, w), DropReason::kBadLength);
   // UDP length beyond the datagram.
   Bytes u = encap(udp_);
@@ -365,8 +362,7 @@ TEST_F(EspErrors, NotEspAndKeepalive) {
   EXPECT_EQ(decap(udp_, l2tp_packet(20, 1)), DropReason::kNotEsp);
   Bytes tcp = l2tp_packet(20, 1);
   tcp[9] = golden::kIpProtoTcp;
-  store_be16(tcp.data() + 10, 0);
-  store_be16(tcp.data() + 10, golden::inet_checksum(ByteView(tcp).first(20)));
+  golden::refresh_ipv4_checksum(tcp);
   EXPECT_EQ(decap(udp_, tcp), DropReason::kNotEsp);
   EXPECT_EQ(udp_.rx.drops(DropReason::kNatKeepalive), 1u);
 }
@@ -390,8 +386,7 @@ TEST_F(EspErrors, FragmentsAndBadHeaders) {
   Bytes w = encap(plain_);
   Bytes frag = w;
   store_be16(frag.data() + 6, 0x2000);  // MF
-  store_be16(frag.data() + 10, 0);
-  store_be16(frag.data() + 10, golden::inet_checksum(ByteView(frag).first(20)));
+  golden::refresh_ipv4_checksum(frag);
   EXPECT_EQ(decap(plain_, frag), DropReason::kFragment);
   Bytes csum = w;
   csum[10] ^= 0xff;
@@ -465,8 +460,7 @@ TEST(EspNat, TransportChecksumFixupFromNatOa) {
     ASSERT_TRUE(p.tx.encap(1, l2tp, wire).ok());
     // The NAT rewrites the outer source.
     store_be32(wire.data() + 12, kNat);
-    store_be16(wire.data() + 10, 0);
-    store_be16(wire.data() + 10, golden::inet_checksum(ByteView(wire).first(20)));
+    golden::refresh_ipv4_checksum(wire);
     store_be16(wire.data() + 20, 61001);
     auto r = p.rx.decap(wire, back);
     ASSERT_TRUE(r.ok()) << lm::to_string(r.reason);

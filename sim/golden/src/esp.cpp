@@ -372,8 +372,7 @@ DecapResult EspEngine::decap(ByteView packet, Bytes& out) {
   OPENSSL_cleanse(plain.data(), plain.size());
   store_be16(out.data() + 2, static_cast<std::uint16_t>(out.size()));
   out[9] = r.next_header;
-  store_be16(out.data() + 10, 0);
-  store_be16(out.data() + 10, inet_checksum(ByteView(out.data(), ip->ihl_bytes)));
+  refresh_ipv4_checksum(out);
   if (udp) {
     fix_transport_checksum(cfg, *ip, r.next_header,
                            MutableByteView(out.data() + ip->ihl_bytes, inner_len));

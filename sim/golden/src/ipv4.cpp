@@ -32,17 +32,23 @@ std::optional<Ipv4Header> parse_ipv4(ByteView packet, lm::DropReason* reason) {
 
 void write_ipv4(const Ipv4Header& h, MutableByteView out) {
   std::uint8_t* p = out.data();
-  p[0] = 0x45;
+  p[0] = 0x45;  // version 4, IHL 5
   p[1] = h.tos;
   store_be16(p + 2, h.total_length);
   store_be16(p + 4, h.id);
   store_be16(p + 6, h.frag);
   p[8] = h.ttl;
   p[9] = h.protocol;
-  store_be16(p + 10, 0);
   store_be32(p + 12, h.src);
   store_be32(p + 16, h.dst);
-  store_be16(p + 10, inet_checksum(ByteView(p, kIpv4MinHeader)));
+  refresh_ipv4_checksum(out);
+}
+
+void refresh_ipv4_checksum(MutableByteView packet) {
+  std::uint8_t* p = packet.data();
+  const std::size_t ihl = static_cast<std::size_t>(p[0] & 0xf) * 4;
+  store_be16(p + 10, 0);
+  store_be16(p + 10, inet_checksum(ByteView(p, ihl)));
 }
 
 std::uint16_t ones_sum(ByteView data, std::uint32_t start) {

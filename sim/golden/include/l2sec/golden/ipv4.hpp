@@ -39,6 +39,9 @@ std::optional<Ipv4Header> parse_ipv4(ByteView packet, lm::DropReason* reason);
 
 // Writes a 20-byte header (no options) with a correct checksum into out[0..20).
 void write_ipv4(const Ipv4Header& h, MutableByteView out);
+// Recomputes the header checksum of the IPv4 header at the start of packet (any IHL) after a
+// field in it changed.
+void refresh_ipv4_checksum(MutableByteView packet);
 
 // RFC 1071 one's-complement sum, folded, not inverted; start lets sums be chained.
 std::uint16_t ones_sum(ByteView data, std::uint32_t start = 0);
