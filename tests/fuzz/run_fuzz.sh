@@ -1,26 +1,66 @@
 #!/usr/bin/env bash
-# Builds the golden model's libFuzzer target with clang (ASan + UBSan) and runs it for a bounded
-# time. Used by the `fuzz` CTest label; also by hand:
-#   tests/fuzz/run_fuzz.sh BUILD_DIR [SECONDS]
+# Builds libFuzzer targets with clang (ASan + UBSan) and runs each for a bounded time. Used by the
+# `fuzz` CTest label; also by hand:
+#   tests/fuzz/run_fuzz.sh BUILD_DIR [SECONDS] [TARGET ...]
+# Targets (tests/fuzz/fuzz_<target>.cpp): esp (golden classifier and ESP decap), isakmp, l2tp, ppp.
+# With no target named, every target whose source exists runs, SECONDS each.
 set -euo pipefail
 src=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:?build dir}
 seconds=${2:-30}
-out="$build/fuzz"
-mkdir -p "$out/corpus"
+shift $(( $# >= 2 ? 2 : $# ))
 cxx=$(command -v clang++-14 || command -v clang++ || true)
 if [ -z "$cxx" ]; then
   echo "clang++ not found: run scripts/setup-debian.sh" >&2
   exit 1
 fi
-flags=(-std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-       -I"$src/sim/golden/include" -I"$build/generated")
-if [ ! -x "$out/fuzz_esp" ] || [ -n "$(find "$src/sim/golden" "$src/tests/fuzz" -newer "$out/fuzz_esp" -name '*.[ch]pp' -print -quit)" ]; then
-  "$cxx" "${flags[@]}" -o "$out/fuzz_esp" "$src/tests/fuzz/fuzz_esp.cpp" "$src"/sim/golden/src/*.cpp -lcrypto
+
+# The library sources each target links, by component directory (every src/*.cpp in it).
+components_of() {
+  case "$1" in
+    esp) echo "sim/golden" ;;
+    isakmp) echo "sim/golden host/common host/ipsec host/ike" ;;
+    l2tp) echo "sim/golden host/common host/ipsec host/l2tp" ;;
+    ppp) echo "sim/golden host/common host/ppp" ;;
+    *) echo "unknown fuzz target $1" >&2; return 1 ;;
+  esac
+}
+
+targets=("$@")
+if [ ${#targets[@]} -eq 0 ]; then
+  for t in esp isakmp l2tp ppp; do
+    [ -f "$src/tests/fuzz/fuzz_$t.cpp" ] && targets+=("$t")
+  done
 fi
-# Seeds: one byte per path selector, so every path starts covered.
-printf '\x00' > "$out/corpus/seed0"
-printf '\x01' > "$out/corpus/seed1"
-printf '\x02\x00' > "$out/corpus/seed2"
-"$out/fuzz_esp" -max_total_time="$seconds" -max_len=2048 -print_final_stats=1 \
-  -rss_limit_mb=2048 "$out/corpus" 2>&1 | tail -25
+
+out="$build/fuzz"
+mkdir -p "$out"
+status=0
+for t in "${targets[@]}"; do
+  comps=$(components_of "$t")
+  incs=(-I"$build/generated")
+  srcs=()
+  for c in $comps; do
+    incs+=(-I"$src/$c/include")
+    srcs+=("$src/$c"/src/*.cpp)
+  done
+  exe="$out/fuzz_$t"
+  newer=$(find $(for c in $comps; do echo "$src/$c"; done) "$src/tests/fuzz" -newer "$exe" \
+            -name '*.[ch]pp' -print -quit 2>/dev/null || true)
+  if [ ! -x "$exe" ] || [ -n "$newer" ]; then
+    echo "== building fuzz_$t"
+    "$cxx" -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+      "${incs[@]}" -o "$exe" "$src/tests/fuzz/fuzz_$t.cpp" "${srcs[@]}" -lcrypto
+  fi
+  corpus="$out/corpus_$t"
+  mkdir -p "$corpus"
+  # Seeds: one byte per path selector, so every path starts covered.
+  for i in 0 1 2 3; do printf "\\x0$i" > "$corpus/seed$i"; done
+  echo "== fuzz_$t for ${seconds}s"
+  if ! "$exe" -max_total_time="$seconds" -max_len=2048 -print_final_stats=1 -rss_limit_mb=2048 \
+      "$corpus" > "$out/fuzz_$t.log" 2>&1; then
+    status=1
+  fi
+  tail -25 "$out/fuzz_$t.log"
+done
+exit $status
