@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# The main job from a fresh clone: installs the Debian packages, builds, and runs the gateway's
-# data path as it exists today: L2TP from a client behind NAT and the router's replies go through
-# the golden ESP model for every suite, with and without NAT-T, into out/esp-l2tp.pcap, which is
-# then decrypted and dissected by tshark with the SA keys.
+# The main job from a fresh clone: installs the Debian packages, builds the gateway daemon (l2secd)
+# and the client guest image, then brings the gateway up with its embedded default configuration
+# (docs/cli.md) on the software line-module back end, and starts one real L2TP/IPsec client
+# (strongSwan + xl2tpd + pppd in a QEMU guest behind QEMU's NAT) against it. It prints the session
+# when it is up (user, assigned address, SA, tunnel and session IDs), the client's own view (IKE SA,
+# ppp0 address, pings to the LNS and to a corporate host), and the gateway's show output.
+# Needs root (UDP 500/4500, a network namespace for the corporate side, a TUN interface).
+# Extra arguments go to tests/interop/gateway_session.py, e.g. --clients 2, --ppp-auth pap,
+#   --proposal 3des-sha1-modp1024/3des-sha1.
 set -euo pipefail
 cd "$(dirname "$0")"
 
 bash scripts/setup-debian.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
-cmake --build build --target l2sec-espcap
-mkdir -p out
-exec ./build/sim/tools/l2sec-espcap --out out --tshark "$@"
+cmake --build build --target l2secd
+bash scripts/build-guest.sh build/guest
+exec python3 tests/interop/gateway_session.py --build build --image build/guest "$@"

@@ -16,7 +16,26 @@ PACKAGES=(
   tshark
   # style and fuzzing (libFuzzer ships in clang's runtime)
   clang-format clang libclang-rt-14-dev
+  # interop: real L2TP/IPsec clients in QEMU guests (scripts/build-guest.sh, tests/interop/)
+  qemu-system-x86 busybox-static cpio kmod
+  strongswan-charon strongswan-swanctl libstrongswan-standard-plugins libcharon-extra-plugins
+  xl2tpd ppp openssl
 )
+
+# The interop client packages ship services (strongswan-starter runs charon on UDP 500/4500,
+# xl2tpd on 1701) that would take the gateway's ports on a machine running systemd: the clients run
+# only inside QEMU guests, so keep those services stopped and disabled on the host.
+stop_client_services() {
+  [ -d /run/systemd/system ] || return 0
+  local SUDO="" s
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  for s in strongswan-starter.service xl2tpd.service; do
+    if systemctl is-enabled --quiet "$s" 2>/dev/null || systemctl is-active --quiet "$s" 2>/dev/null; then
+      echo "setup: stopping and disabling $s (interop clients run in guests only)"
+      $SUDO systemctl disable --now "$s" || true
+    fi
+  done
+}
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -27,6 +46,7 @@ done
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "setup: all ${#PACKAGES[@]} packages present"
+  stop_client_services
   exit 0
 fi
 
@@ -38,3 +58,4 @@ export DEBIAN_FRONTEND=noninteractive
 echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+stop_client_services

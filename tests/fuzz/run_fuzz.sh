@@ -44,8 +44,13 @@ for t in "${targets[@]}"; do
     incs+=(-I"$src/$c/include")
     srcs+=("$src/$c"/src/*.cpp)
   done
+  # Test-side peers some targets drive the code with.
+  case "$t" in
+    ppp) incs+=(-I"$src/tests/host/ppp"); srcs+=("$src/tests/host/ppp/test_peer.cpp") ;;
+    isakmp) incs+=(-I"$src/tests/host/ike") ;;
+  esac
   exe="$out/fuzz_$t"
-  newer=$(find $(for c in $comps; do echo "$src/$c"; done) "$src/tests/fuzz" -newer "$exe" \
+  newer=$(find $(for c in $comps; do echo "$src/$c"; done) "$src/tests/fuzz" "$src/tests/host" -newer "$exe" \
             -name '*.[ch]pp' -print -quit 2>/dev/null || true)
   if [ ! -x "$exe" ] || [ -n "$newer" ]; then
     echo "== building fuzz_$t"
@@ -55,7 +60,8 @@ for t in "${targets[@]}"; do
   corpus="$out/corpus_$t"
   mkdir -p "$corpus"
   # Seeds: one byte per path selector, so every path starts covered.
-  for i in 0 1 2 3; do printf "\\x0$i" > "$corpus/seed$i"; done
+  for i in 0 1 2 3; do printf "\\x0$i\\x00" > "$corpus/seed$i"; done
+  printf '\x02\x01\x0b' > "$corpus/seed_info"
   echo "== fuzz_$t for ${seconds}s"
   if ! "$exe" -max_total_time="$seconds" -max_len=2048 -print_final_stats=1 -rss_limit_mb=2048 \
       "$corpus" > "$out/fuzz_$t.log" 2>&1; then

@@ -76,6 +76,14 @@ int UdpPort::socket_for(std::uint16_t well_known_port) const {
   return -1;
 }
 
+std::uint16_t UdpPort::bound_port(std::uint16_t well_known_port) const {
+  const int s = socket_for(well_known_port);
+  sockaddr_in sa{};
+  socklen_t len = sizeof sa;
+  if (s < 0 || getsockname(s, reinterpret_cast<sockaddr*>(&sa), &len) != 0) return 0;
+  return ntohs(sa.sin_port);
+}
+
 bool UdpPort::send(ByteView packet) {
   lm::DropReason reason = lm::DropReason::kNone;
   const auto ip = golden::parse_ipv4(packet, &reason);
@@ -92,7 +100,7 @@ bool UdpPort::send(ByteView packet) {
   const std::uint16_t sport = load_be16(udp.data());
   const std::uint16_t dport = load_be16(udp.data() + 2);
   const int s = socket_for(sport);
-  if (s < 0 || ip->src != options_.local_addr) {
+  if (s < 0 || ip->src != port_addr_) {
     ++counters_.tx_refused;
     log::warning("lm") << "UDP port: no socket for source " << ipv4_to_string(ip->src) << ":"
                        << sport << "; dropped";
@@ -121,8 +129,8 @@ std::optional<Bytes> UdpPort::receive() {
     if (n < 0) continue;  // EAGAIN: nothing on this socket
     if (static_cast<std::size_t>(n) > kMaxDatagram - 28) continue;  // cannot be re-wrapped
     ++counters_.rx;
-    return golden::build_udp_packet(ntohl(from.sin_addr.s_addr), options_.local_addr,
-                                    ntohs(from.sin_port), kWellKnown[i],
+    return golden::build_udp_packet(ntohl(from.sin_addr.s_addr), port_addr_, ntohs(from.sin_port),
+                                    kWellKnown[i],
                                     ByteView(buf.data(), static_cast<std::size_t>(n)));
   }
   return std::nullopt;

@@ -2,7 +2,11 @@
 // is the golden model itself (a client's SAs mirrored). Written against ipsec::Backend and a
 // FramePort so that the line-module back end runs the same suite when it lands (issue 6): add its
 // factory to kBackends.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <functional>
@@ -414,6 +418,46 @@ TEST(UdpPort, WrapsAndUnwrapsDatagramsOnLoopback) {
   EXPECT_FALSE(port->send(golden::build_udp_packet(0x7f000002, 0x7f000001, 500, 500, Bytes{1})));
   EXPECT_EQ(port->counters().tx_refused, 2u);
   EXPECT_FALSE(port->receive().has_value());
+
+  // A client socket talks to the NAT-T socket: the datagram arrives as the packet it was.
+  const int client = socket(AF_INET, SOCK_DGRAM, 0);
+  ASSERT_GE(client, 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_addr.s_addr = htonl(0x7f000001);
+  to.sin_port = htons(port->bound_port(4500));
+  const std::uint8_t keepalive = 0xff;
+  ASSERT_EQ(sendto(client, &keepalive, 1, 0, reinterpret_cast<sockaddr*>(&to), sizeof to), 1);
+  sockaddr_in me{};
+  socklen_t len = sizeof me;
+  ASSERT_EQ(getsockname(client, reinterpret_cast<sockaddr*>(&me), &len), 0);
+  std::optional<Bytes> pkt;
+  for (int i = 0; i < 100 && !pkt; ++i) {
+    pkt = port->receive();
+    if (!pkt) usleep(1000);
+  }
+  ASSERT_TRUE(pkt);
+  ASSERT_EQ(pkt->size(), 20u + 8u + 1u);
+  EXPECT_EQ(load_be32(pkt->data() + 12), 0x7f000001u);
+  EXPECT_EQ(load_be16(pkt->data() + 20), ntohs(me.sin_port));
+  EXPECT_EQ(load_be16(pkt->data() + 22), 4500);  // presented with the well-known port
+  EXPECT_EQ((*pkt)[28], 0xff);
+  // The reply goes out of the NAT-T socket to the client.
+  const Bytes reply =
+      golden::build_udp_packet(0x7f000001, 0x7f000001, 4500, ntohs(me.sin_port), Bytes{7, 8});
+  ASSERT_TRUE(port->send(reply));
+  std::uint8_t buf[16];
+  sockaddr_in from{};
+  len = sizeof from;
+  ssize_t n = -1;
+  for (int i = 0; i < 100 && n < 0; ++i) {
+    n = recvfrom(client, buf, sizeof buf, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&from), &len);
+    if (n < 0) usleep(1000);
+  }
+  ASSERT_EQ(n, 2);
+  EXPECT_EQ(buf[0], 7);
+  EXPECT_EQ(ntohs(from.sin_port), port->bound_port(4500));
+  close(client);
 }
 
 }  // namespace

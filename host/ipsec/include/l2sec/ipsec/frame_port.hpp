@@ -32,6 +32,9 @@ class FramePort {
 
 struct UdpPortOptions {
   std::uint32_t local_addr = 0x7f000001;  // the address the sockets bind to (127.0.0.1)
+  // The port's address as the gateway sees it (the line-module port's address clients target,
+  // e.g. 198.18.0.2 behind QEMU's NAT while the sockets sit on 127.0.0.1); 0: local_addr.
+  std::uint32_t port_addr = 0;
   // The socket ports. Normally the well-known ones; tests use others. Packets are always
   // presented with the well-known ports (500, 4500, 1701), whatever the sockets use.
   std::uint16_t ike_port = 500;
@@ -56,13 +59,17 @@ class UdpPort final : public FramePort {
   std::optional<Bytes> receive() override;
   int fd() const override { return epoll_fd_; }
   const UdpPortCounters& counters() const { return counters_; }
-  std::uint32_t local_addr() const { return options_.local_addr; }
+  // The port a socket is really bound to (for ephemeral test ports), 0 if unknown.
+  std::uint16_t bound_port(std::uint16_t well_known_port) const;
+  std::uint32_t port_addr() const { return port_addr_; }
 
  private:
-  explicit UdpPort(const UdpPortOptions& options) : options_(options) {}
+  explicit UdpPort(const UdpPortOptions& options)
+      : options_(options), port_addr_(options.port_addr ? options.port_addr : options.local_addr) {}
   int socket_for(std::uint16_t well_known_port) const;
 
   UdpPortOptions options_;
+  std::uint32_t port_addr_;
   int epoll_fd_ = -1;
   int sockets_[3] = {-1, -1, -1};  // IKE, NAT-T, L2TP
   UdpPortCounters counters_;

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "l2sec/golden/bytes.hpp"
+#include "l2sec/ppp/fsm.hpp"
 
 namespace l2sec::ppp {
 
@@ -41,10 +42,14 @@ class AddressPool {
   virtual void release(std::uint32_t addr) = 0;
 };
 
+// MS-CHAPv2, CHAP-MD5, PAP. (Out of line: GCC 12 at -O2 warns "may be used uninitialized" on
+// an initializer-list default member initializer inlined into callers.)
+std::vector<AuthProtocol> default_auth_protocols();
+
 struct Config {
   // Offered in this order in LCP Configure-Request; the client may Nak to another in the list.
-  std::vector<AuthProtocol> auth = {AuthProtocol::kMsChapV2, AuthProtocol::kChapMd5,
-                                    AuthProtocol::kPap};
+  // kNone in the list allows a client that rejects authentication.
+  std::vector<AuthProtocol> auth = default_auth_protocols();
   std::uint16_t mru = 1400;
   std::uint32_t local_addr = 0;      // the router's own address on the link (IPCP), host order
   std::uint32_t dns1 = 0, dns2 = 0;  // RFC 1877; 0 = not offered
@@ -67,8 +72,15 @@ struct Counters {
   std::uint64_t bad_frames = 0;         // malformed or unexpected, dropped with a log line
   std::uint64_t protocol_rejects = 0;   // Protocol-Reject sent (CCP, ECP, unknown)
   std::uint64_t echo_sent = 0, echo_replies = 0;
+  // Added: well-formed frames not allowed in the current phase (RFC 1661 3.x "silently
+  // discard"), IP packets from send_ip() dropped because IPCP is not open, failed logins.
+  std::uint64_t discarded = 0;
+  std::uint64_t ip_dropped = 0;
+  std::uint64_t auth_failures = 0;
 };
 
+// Hooks are called synchronously from the Session's methods; the owner must not destroy the
+// Session from inside a hook (defer the teardown that on_down asks for).
 class Session {
  public:
   struct Hooks {
@@ -104,6 +116,15 @@ class Session {
   std::optional<std::uint32_t> peer_addr() const;  // the address IPCP assigned
   AuthProtocol auth_protocol() const;              // what was negotiated
   const Counters& counters() const;
+  // Added for tests and show commands.
+  Fsm::State lcp_state() const;
+  Fsm::State ipcp_state() const;
+  std::uint16_t peer_mru() const;  // what the client asked us to send at most (1500 by default)
+  std::uint32_t magic() const;     // our LCP magic number
+  // The earliest time tick() has something to do (restart timers, CHAP retransmission,
+  // authentication timeout, echo); nullopt when nothing is pending. Calling tick() more often
+  // is harmless.
+  std::optional<Clock::time_point> next_timer() const;
 
  private:
   struct Impl;

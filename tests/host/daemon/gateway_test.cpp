@@ -1,0 +1,313 @@
+// The whole gateway in one process: our own IKEv1 initiator, LAC and PPP client (each written
+// apart from the gateway's side) behind a simulated NAT bring a session up through the software
+// back end, with the embedded default configuration. The real client (strongSwan + xl2tpd + pppd
+// in a QEMU guest) is the interop suite's job; this is the fast check of the wiring between IKE,
+// the back end, the LNS and PPP.
+#include "l2sec/daemon/gateway.hpp"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+
+#include "../ppp/test_peer.hpp"
+#include "l2sec/config/parser.hpp"
+#include "l2sec/golden/ipv4.hpp"
+#include "l2sec/ike/initiator.hpp"
+#include "l2sec/ipsec/soft_backend.hpp"
+#include "l2sec/l2tp/lac.hpp"
+
+namespace l2sec::daemon {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr std::uint32_t kGateway = 0xc6120002;       // 198.18.0.2, the default config's profile
+constexpr std::uint32_t kClientInside = 0xc612000f;  // 198.18.0.15 behind the NAT
+constexpr std::uint32_t kNatOutside = 0xc6120101;    // 198.18.1.1
+
+void fix_udp_checksum(Bytes& pkt) {
+  const std::size_t hl = (pkt[0] & 0x0f) * 4u;
+  if (pkt[9] != golden::kIpProtoUdp) return;
+  const bool had = load_be16(pkt.data() + hl + 6) != 0;
+  store_be16(pkt.data() + hl + 6, 0);
+  if (had) {
+    const std::uint16_t c = golden::udp_checksum(
+        load_be32(pkt.data() + 12), load_be32(pkt.data() + 16), ByteView(pkt).subspan(hl));
+    store_be16(pkt.data() + hl + 6, c == 0 ? 0xffff : c);
+  }
+  golden::refresh_ipv4_checksum(pkt);
+}
+
+// The client's side of a NAT: inside address:port <-> outside address:mapped port (500 -> base,
+// 4500 -> base + 1). Packets for other mappings are dropped, as a NAT would.
+class NatPort final : public ipsec::FramePort {
+ public:
+  NatPort(std::unique_ptr<ipsec::MemoryPort> wire, std::uint16_t base)
+      : wire_(std::move(wire)), base_(base) {}
+  bool send(ByteView packet) override {
+    Bytes p(packet.begin(), packet.end());
+    if (p[9] != golden::kIpProtoUdp) return false;  // a NAT without IPsec passthrough
+    const std::uint16_t inside_port = load_be16(p.data() + 20);
+    store_be32(p.data() + 12, kNatOutside);
+    store_be16(p.data() + 20, static_cast<std::uint16_t>(base_ + (inside_port == 4500 ? 1 : 0)));
+    fix_udp_checksum(p);
+    return wire_->send(p);
+  }
+  std::optional<Bytes> receive() override {
+    for (;;) {
+      auto p = wire_->receive();
+      if (!p) return p;
+      const std::uint16_t port = load_be16(p->data() + 22);
+      if (load_be32(p->data() + 16) != kNatOutside || (port != base_ && port != base_ + 1)) {
+        continue;
+      }
+      store_be32(p->data() + 16, kClientInside);
+      store_be16(p->data() + 22, port == base_ + 1 ? 4500 : 500);
+      fix_udp_checksum(*p);
+      return p;
+    }
+  }
+  int fd() const override { return -1; }
+
+ private:
+  std::unique_ptr<ipsec::MemoryPort> wire_;
+  std::uint16_t base_;
+};
+
+// One L2TP/IPsec client: IKE initiator, LAC and PPP peer on its own software back end.
+struct Client {
+  Client(std::unique_ptr<ipsec::FramePort> port, const std::string& psk, const std::string& user,
+         const std::string& password, ike::Phase1Proposal p1, ike::EspProposal esp)
+      : backend(std::move(port)) {
+    ike::InitiatorConfig ic;
+    ic.local = {kClientInside, 500};
+    ic.remote = {kGateway, 500};
+    ic.psk = psk;
+    ic.ike = p1;
+    ic.esp = esp;
+    initiator = std::make_unique<ike::Initiator>(ic, backend);
+    ppp::test::PeerConfig pc;
+    pc.user = user;
+    pc.password = password;
+    pc.request_dns = true;
+    peer = std::make_unique<ppp::test::TestPeer>(
+        pc, [this](ByteView f) { lac->send_frame(session, f); });
+  }
+
+  void pump(ipsec::Clock::time_point now) {
+    if (!started) {
+      started = true;
+      initiator->start(now);
+    }
+    while (auto pkt = backend.receive()) {
+      if (pkt->pkt_class == lm::PktClass::kIke || pkt->pkt_class == lm::PktClass::kIkeNatt) {
+        initiator->on_packet(*pkt, now);
+      } else if (pkt->is_protected() && lac) {
+        lac->on_datagram(pkt->payload, now);
+      }
+    }
+    initiator->tick(now);
+    if (initiator->state() == ike::InitiatorState::kDone && !lac) {
+      l2tp::LacConfig lc;
+      lac = std::make_unique<l2tp::Lac>(lc, [this](ByteView d) {
+        const auto st = backend.send_l2tp(1, golden::kPortL2tp, d);
+        EXPECT_TRUE(st.ok()) << st.error;
+      });
+      lac->on_frame = [this](std::uint16_t, ByteView f) { peer->receive(f, clock); };
+      lac->connect(now);
+    }
+    if (lac) {
+      clock = now;
+      lac->tick(now);
+      if (lac->state() == l2tp::Lac::State::kEstablished && session == 0) {
+        session = lac->open_session(now);
+      }
+      if (session != 0 && !ppp_started &&
+          lac->call_state(session) == l2tp::Lac::CallState::kEstablished) {
+        ppp_started = true;
+        peer->start(now);
+      }
+      if (ppp_started) peer->tick(now);
+    }
+  }
+
+  ipsec::SoftBackend backend;
+  std::unique_ptr<ike::Initiator> initiator;
+  std::unique_ptr<l2tp::Lac> lac;
+  std::unique_ptr<ppp::test::TestPeer> peer;
+  std::uint16_t session = 0;
+  bool started = false;
+  bool ppp_started = false;
+  ipsec::Clock::time_point clock{};
+};
+
+class GatewayTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto parsed = config::parse(config::default_config_text(), "<default>");
+    ASSERT_TRUE(parsed.ok());
+    cfg_ = *parsed.config;
+    const auto* tp = config::find_transport_profile(cfg_, "default", kGateway);
+    ASSERT_NE(tp, nullptr);
+    psk_ = tp->pre_shared_key;
+    const auto* vr = config::find_virtual_router(cfg_, "default");
+    const auto* db = config::find_local_database(cfg_, vr->local_database);
+    ASSERT_NE(db, nullptr);
+    ASSERT_GE(db->users.size(), 2u);
+    users_ = db->users;
+  }
+
+  void start_gateway() {
+    auto hub = std::make_unique<HubPort>();
+    hub_ = hub.get();
+    gw_backend_ = std::make_unique<ipsec::SoftBackend>(std::move(hub));
+    std::string error;
+    gateway_ = Gateway::create(cfg_, "default", *gw_backend_, nullptr, &error);
+    ASSERT_TRUE(gateway_) << error;
+  }
+
+  Client& add_client(std::uint16_t nat_base, const config::LocalUser& user,
+                     ike::Phase1Proposal p1 = {}, ike::EspProposal esp = {}) {
+    auto [gw_end, client_end] = ipsec::make_memory_link();
+    hub_->ends.push_back(std::move(gw_end));
+    clients_.push_back(
+        std::make_unique<Client>(std::make_unique<NatPort>(std::move(client_end), nat_base), psk_,
+                                 user.name, user.password, p1, esp));
+    return *clients_.back();
+  }
+
+  // Runs everything in simulated time until pred() or the deadline.
+  bool run_until(const std::function<bool()>& pred, std::chrono::seconds limit = 60s) {
+    for (auto t = now_; now_ - t < limit; now_ += 10ms) {
+      gateway_->poll_once(now_);
+      for (auto& c : clients_) c->pump(now_);
+      if (pred()) return true;
+    }
+    return false;
+  }
+
+  // The gateway's port fans out to every client link by the peer's outside port.
+  struct HubPort final : ipsec::FramePort {
+    bool send(ByteView packet) override {
+      for (auto& e : ends) e->send(packet);  // each NAT drops what is not for it
+      return true;
+    }
+    std::optional<Bytes> receive() override {
+      for (auto& e : ends) {
+        if (auto p = e->receive()) return p;
+      }
+      return std::nullopt;
+    }
+    int fd() const override { return -1; }
+    std::vector<std::unique_ptr<ipsec::MemoryPort>> ends;
+  };
+
+  config::RouterConfig cfg_;
+  std::string psk_;
+  std::vector<config::LocalUser> users_;
+  HubPort* hub_ = nullptr;
+  std::unique_ptr<ipsec::SoftBackend> gw_backend_;
+  std::unique_ptr<Gateway> gateway_;
+  std::vector<std::unique_ptr<Client>> clients_;
+  ipsec::Clock::time_point now_ = ipsec::Clock::now();
+};
+
+Bytes icmp_echo(std::uint32_t src, std::uint32_t dst, std::uint16_t seq) {
+  Bytes icmp = {8, 0, 0, 0, 0x12, 0x34, 0, 0, 'l', '2', 's', 'e', 'c'};
+  store_be16(icmp.data() + 6, seq);
+  store_be16(icmp.data() + 2, golden::inet_checksum(icmp));
+  Bytes ip(20 + icmp.size());
+  golden::Ipv4Header h;
+  h.total_length = static_cast<std::uint16_t>(ip.size());
+  h.protocol = 1;
+  h.src = src;
+  h.dst = dst;
+  golden::write_ipv4(h, ip);
+  std::copy(icmp.begin(), icmp.end(), ip.begin() + 20);
+  return ip;
+}
+
+TEST_F(GatewayTest, ClientBehindNatGetsAnAddressAndPingsTheGateway) {
+  start_gateway();
+  Client& c = add_client(40000, users_[0]);
+  ASSERT_TRUE(run_until([&] { return c.peer->ipcp_open(); }))
+      << "IKE " << static_cast<int>(c.initiator->state()) << " " << c.initiator->error();
+  EXPECT_TRUE(c.initiator->nat_detected());
+  const auto sessions = gateway_->sessions();
+  ASSERT_EQ(sessions.size(), 1u);
+  EXPECT_EQ(sessions[0].user, users_[0].name);
+  EXPECT_EQ(sessions[0].address, c.peer->address());
+  EXPECT_NE(c.peer->address(), 0u);
+  ASSERT_TRUE(sessions[0].sa.has_value());
+  EXPECT_EQ(sessions[0].sa->encap, lm::Encap::kUdp);
+  EXPECT_EQ(sessions[0].l2tp.peer, (ipsec::Endpoint{kNatOutside, 40001}));
+  EXPECT_EQ(c.peer->dns1(), 0xc6130035u);  // 198.19.0.53 from the default config
+  // The gateway answers ping on its own PPP address, through ESP both ways.
+  const std::uint32_t lns = c.peer->server_address();
+  EXPECT_EQ(lns, 0xc6130001u);
+  c.peer->send_ip(icmp_echo(c.peer->address(), lns, 1));
+  ASSERT_TRUE(run_until([&] { return !c.peer->ip_received().empty(); }, 5s));
+  const Bytes& reply = c.peer->ip_received().back();
+  EXPECT_EQ(reply[20], 0);  // echo reply
+  EXPECT_EQ(load_be32(reply.data() + 12), lns);
+  EXPECT_EQ(gateway_->counters().own_address_pings, 1u);
+  // A packet with a source the client was not given is dropped and counted.
+  c.peer->send_ip(icmp_echo(0xc6130063, lns, 2));
+  run_until([] { return false; }, 1s);
+  EXPECT_EQ(gateway_->counters().spoofed, 1u);
+  EXPECT_NE(gateway_->show("l2tp session").find(users_[0].name), std::string::npos);
+  EXPECT_NE(gateway_->show("ipsec sa").find("udp-encap"), std::string::npos);
+}
+
+TEST_F(GatewayTest, TwoClientsBehindOneNatStayApart) {
+  start_gateway();
+  // Same inside address, same ports (500, 4500, L2TP 1701); only the NAT mapping differs.
+  Client& a = add_client(40000, users_[0]);
+  Client& b = add_client(41000, users_[1], {lm::Cipher::kAesCbc256, ike::HashAlg::kSha256, 14},
+                         {lm::Cipher::kAesCbc256, lm::Integ::kHmacSha256});
+  ASSERT_TRUE(run_until([&] { return a.peer->ipcp_open() && b.peer->ipcp_open(); }));
+  const auto sessions = gateway_->sessions();
+  ASSERT_EQ(sessions.size(), 2u);
+  EXPECT_NE(sessions[0].l2tp.handle, sessions[1].l2tp.handle);
+  EXPECT_NE(a.peer->address(), b.peer->address());
+  // Each gets its own echo back.
+  a.peer->send_ip(icmp_echo(a.peer->address(), a.peer->server_address(), 1));
+  b.peer->send_ip(icmp_echo(b.peer->address(), b.peer->server_address(), 2));
+  ASSERT_TRUE(run_until(
+      [&] { return !a.peer->ip_received().empty() && !b.peer->ip_received().empty(); }, 5s));
+  EXPECT_EQ(load_be32(a.peer->ip_received().back().data() + 16), a.peer->address());
+  EXPECT_EQ(load_be32(b.peer->ip_received().back().data() + 16), b.peer->address());
+}
+
+TEST_F(GatewayTest, ThreeDesWindowsStyleClientComesUp) {
+  start_gateway();
+  Client& c = add_client(40000, users_[0], {lm::Cipher::kDes3Cbc, ike::HashAlg::kSha1, 2},
+                         {lm::Cipher::kDes3Cbc, lm::Integ::kHmacSha1});
+  ASSERT_TRUE(run_until([&] { return c.peer->ipcp_open(); }));
+  EXPECT_EQ(gateway_->sessions().size(), 1u);
+}
+
+TEST_F(GatewayTest, WrongPasswordBringsNoSession) {
+  start_gateway();
+  config::LocalUser wrong = users_[0];
+  wrong.password += "-wrong";
+  Client& c = add_client(40000, wrong);
+  ASSERT_TRUE(run_until([&] { return c.peer->auth_ok().has_value(); }));
+  EXPECT_FALSE(*c.peer->auth_ok());
+  run_until([] { return false; }, 2s);
+  EXPECT_TRUE(gateway_->sessions().empty());
+  EXPECT_FALSE(c.peer->ipcp_open());
+}
+
+TEST_F(GatewayTest, WrongPresharedKeyFailsInMainMode) {
+  start_gateway();
+  psk_ += "-wrong";
+  Client& c = add_client(40000, users_[0]);
+  run_until([&] { return c.initiator->state() == ike::InitiatorState::kFailed; }, 30s);
+  EXPECT_NE(c.initiator->state(), ike::InitiatorState::kDone);
+  EXPECT_TRUE(gateway_->backend().list_sas().empty());
+  EXPECT_GE(gateway_->ike().counters().decrypt_failed + gateway_->ike().counters().auth_failed, 1u);
+}
+
+}  // namespace
+}  // namespace l2sec::daemon

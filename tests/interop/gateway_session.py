@@ -1,0 +1,191 @@
+#!/usr/bin/env python3
+"""Our gateway (l2secd) against real L2TP/IPsec clients in QEMU guests.
+
+Starts l2secd on 127.0.0.1 UDP 500/4500/1701 (the line-module port that clients reach as
+198.18.0.2 through QEMU's NAT) with its corporate side on a TUN interface in a network namespace
+made here (l2sec-corp-<pid>, corporate host 198.19.255.254/16), boots one or more client guests
+(strongSwan + xl2tpd + pppd, see l2tp_client.py), and checks what both sides say: the client's
+markers (IKE SA INSTALLED, TRANSPORT-in-UDP; an address on ppp0; pings to the LNS and to the
+corporate host answered) and the gateway's "session up" lines (user, address, SA, tunnel and
+session IDs). Exit status 0 when every client passed every check.
+
+The main job (run-gateway.sh) and the interop CTest cases (label interop) both run this.
+
+    gateway_session.py --build build [--clients N] [--proposal IKE/ESP ...] [--ppp-auth pap]
+                       [--ccp any] [--user alice --password ...] [--expect-fail] [--hold S]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from l2tp_client import ClientConfig, run_clients  # noqa: E402
+
+CORPORATE_HOST = "198.19.255.254"
+LNS_ADDRESS = "198.19.0.1"  # the default configuration's ip unnumbered loopback 0
+DEFAULT_PSK = "l2sec-group-psk"
+DEFAULT_USERS = [("alice", "alice-l2sec-pw"), ("bob", "bob-l2sec-pw")]
+
+
+def sh(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    return subprocess.run(list(args), check=check, capture_output=True, text=True)
+
+
+class Gateway:
+    """l2secd in the background, its stdout collected line by line."""
+
+    def __init__(self, build: Path, netns: str, log: Path, extra: list[str]):
+        self.lines: list[str] = []
+        self.sessions: list[str] = []
+        self.log = log
+        cmd = [str(build / "host/daemon/l2secd"), "--listen", "127.0.0.1", "--netns", netns,
+               "--tun", "l2sec0", "--corporate-addr", f"{CORPORATE_HOST}/16", *extra]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     text=True, bufsize=1)
+        self.ready = threading.Event()
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self) -> None:
+        with open(self.log, "w") as f:
+            for line in self.proc.stdout:
+                f.write(line)
+                f.flush()
+                line = line.rstrip("\n")
+                self.lines.append(line)
+                if line.startswith("l2secd: listening"):
+                    self.ready.set()
+                if line.startswith("session up: "):
+                    self.sessions.append(line[len("session up: "):])
+                    print(f"gateway: {line}", flush=True)
+        self.ready.set()
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.thread.join(timeout=5)
+        return self.proc.returncode
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--build", default="build", help="CMake build directory (l2secd, guest image)")
+    ap.add_argument("--image", help="guest image directory (default BUILD/guest)")
+    ap.add_argument("--clients", type=int, default=1, help="clients behind the one NAT, at once")
+    ap.add_argument("--proposal", action="append", default=[],
+                    help="IKE/ESP proposals per client, e.g. aes128-sha1-modp2048/aes128-sha1 "
+                         "(repeat; cycled over the clients)")
+    ap.add_argument("--ppp-auth", default="any", help="any | pap | chap | mschap-v2")
+    ap.add_argument("--ccp", default="none", help="what pppd proposes: none | any | deflate | bsdcomp")
+    ap.add_argument("--psk", default=DEFAULT_PSK)
+    ap.add_argument("--user", help="PPP user (default: alice, bob, ... per client)")
+    ap.add_argument("--password")
+    ap.add_argument("--hold", type=int, default=0, help="keep sessions up this long after the pings")
+    ap.add_argument("--expect-fail", choices=["ike", "ppp"],
+                    help="the client must fail at this step (wrong PSK, wrong password)")
+    ap.add_argument("--config", help="l2secd configuration file (default: the embedded one)")
+    ap.add_argument("--log-dir", help="default BUILD/interop-logs")
+    args = ap.parse_args()
+
+    build = Path(args.build).resolve()
+    image = Path(args.image) if args.image else build / "guest"
+    log_dir = Path(args.log_dir) if args.log_dir else build / "interop-logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() != 0:
+        print("gateway_session: needs root (UDP 500/4500, network namespaces, TUN)", file=sys.stderr)
+        return 2
+
+    netns = f"l2sec-corp-{os.getpid()}"
+    sh("ip", "netns", "add", netns)
+    gw = None
+    try:
+        sh("ip", "netns", "exec", netns, "ip", "link", "set", "lo", "up")
+        extra = ["--config", args.config] if args.config else []
+        gw = Gateway(build, netns, log_dir / "l2secd.log", extra)
+        if not gw.ready.wait(20) or gw.proc.poll() is not None:
+            print("gateway_session: l2secd did not start:\n" + "\n".join(gw.lines), file=sys.stderr)
+            return 1
+        print(f"gateway: {gw.lines[-1]}", flush=True)
+
+        proposals = args.proposal or ["aes128-sha1-modp2048/aes128-sha1"]
+        configs = []
+        for i in range(args.clients):
+            ike, esp = proposals[i % len(proposals)].split("/")
+            user, password = DEFAULT_USERS[i % len(DEFAULT_USERS)]
+            cfg = ClientConfig(name=f"client{i + 1}", psk=args.psk, ike_proposal=ike,
+                               esp_proposal=esp, user=args.user or user,
+                               password=args.password or password, ppp_auth=args.ppp_auth,
+                               ccp=args.ccp, ping_lns=LNS_ADDRESS, ping_corp=[CORPORATE_HOST],
+                               hold=args.hold + (10 if args.clients > 1 else 0),
+                               ike_timeout=60, ppp_timeout=60)
+            if args.expect_fail:
+                cfg.ike_timeout = 30
+                cfg.ppp_timeout = 30
+            configs.append(cfg)
+        t0 = time.monotonic()
+        results = run_clients(configs, image, log_dir, stagger=2.0 if args.clients > 1 else 0.0)
+        elapsed = time.monotonic() - t0
+
+        ok = True
+        for cfg, r in zip(configs, results):
+            print(r.summary(), flush=True)
+            if args.expect_fail:
+                step = "ike" if args.expect_fail == "ike" else "ppp0"
+                failed = r.failed_step == step or (r.value(step) or "").startswith("fail")
+                if not failed:
+                    print(f"[{cfg.name}] expected a failure at {step}", flush=True)
+                    ok = False
+                continue
+            checks = {
+                "ike": (r.value("ike") or "").startswith("INSTALLED"),
+                "ppp0": (r.value("ppp0") or "").startswith("198.19."),
+                "ping-lns": r.value("ping-lns") == "ok",
+                "ping-corp": r.value("ping-corp") == "ok",
+            }
+            for name, good in checks.items():
+                if not good:
+                    print(f"[{cfg.name}] check {name} failed: {r.value(name)}", flush=True)
+                    ok = False
+            addr = (r.value("ppp0") or "")
+            mine = [s for s in gw.sessions if f"user {cfg.user} address {addr} " in s]
+            if not mine:
+                print(f"[{cfg.name}] the gateway printed no session for {cfg.user} at {addr}", flush=True)
+                ok = False
+        if not args.expect_fail and len(gw.sessions) < len(configs):
+            ok = False
+        if args.expect_fail and gw.sessions:
+            print("gateway: a session came up although the client had to fail", flush=True)
+            ok = False
+        rc = gw.stop()
+        if not ok:
+            print("---- l2secd log (last 80 lines) ----\n" + "\n".join(gw.lines[-80:]), flush=True)
+        tail = gw.lines[gw.lines.index(next(l for l in gw.lines if l.startswith("l2secd: stopping"))):] \
+            if any(l.startswith("l2secd: stopping") for l in gw.lines) else gw.lines[-20:]
+        print("\n".join(tail), flush=True)
+        if rc != 0:
+            print(f"gateway: l2secd exited with {rc}", flush=True)
+            ok = False
+        print(f"gateway_session: {'PASS' if ok else 'FAIL'}: {len(configs)} client(s), "
+              f"{len(gw.sessions)} session(s) up, {elapsed:.0f} s", flush=True)
+        return 0 if ok else 1
+    finally:
+        if gw is not None:
+            gw.stop()
+        sh("ip", "netns", "del", netns, check=False)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
