@@ -260,7 +260,9 @@ void Initiator::start_quick_mode() {
   std::uint8_t r[4];
   golden::random_bytes(r);
   s_->mid = load_be32(r) | 1;
-  s_->spi_in = s_->spi_in ? s_->spi_in + 1 : 0x10000u | (load_be32(r) & 0xffffu);
+  // Our inbound SPI comes from the back end, like the responder's: unique among every SA it holds
+  // (many initiators may share one back end as a load generator).
+  s_->spi_in = backend_.allocate_spi();
   s_->qni.resize(32);
   golden::random_bytes(s_->qni);
   const bool udp = nat_detected();

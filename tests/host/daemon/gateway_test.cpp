@@ -9,12 +9,12 @@
 
 #include <memory>
 
-#include "../ppp/test_peer.hpp"
 #include "l2sec/config/parser.hpp"
 #include "l2sec/golden/ipv4.hpp"
 #include "l2sec/ike/initiator.hpp"
 #include "l2sec/ipsec/soft_backend.hpp"
 #include "l2sec/l2tp/lac.hpp"
+#include "test_peer.hpp"
 
 namespace l2sec::daemon {
 namespace {
