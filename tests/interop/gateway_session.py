@@ -172,9 +172,8 @@ def main() -> int:
         rc = gw.stop()
         if not ok:
             print("---- l2secd log (last 80 lines) ----\n" + "\n".join(gw.lines[-80:]), flush=True)
-        tail = gw.lines[gw.lines.index(next(l for l in gw.lines if l.startswith("l2secd: stopping"))):] \
-            if any(l.startswith("l2secd: stopping") for l in gw.lines) else gw.lines[-20:]
-        print("\n".join(tail), flush=True)
+        stopping = [i for i, line in enumerate(gw.lines) if line.startswith("l2secd: stopping")]
+        print("\n".join(gw.lines[stopping[0]:] if stopping else gw.lines[-20:]), flush=True)
         if rc != 0:
             print(f"gateway: l2secd exited with {rc}", flush=True)
             ok = False

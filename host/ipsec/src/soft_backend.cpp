@@ -12,16 +12,6 @@ namespace l2sec::ipsec {
 namespace {
 
 constexpr std::size_t kNonEspMarker = 4;
-constexpr std::size_t kEthernetHeader = golden::kEthernetHeader;
-
-// The classifier reads Ethernet frames, as the line module's parser does.
-Bytes ethernet_frame(ByteView ipv4_packet) {
-  Bytes frame(kEthernetHeader + ipv4_packet.size(), 0);
-  frame[12] = 0x08;  // EtherType IPv4
-  std::memcpy(frame.data() + kEthernetHeader, ipv4_packet.data(), ipv4_packet.size());
-  return frame;
-}
-
 void wipe(Bytes& b) {
   if (!b.empty()) OPENSSL_cleanse(b.data(), b.size());
   b.clear();
@@ -260,7 +250,7 @@ void SoftBackend::check_bytes(Entry& e) {
 std::optional<HostPacket> SoftBackend::receive() {
   while (auto packet = port_->receive()) {
     ++counters_.frames_in;
-    const Bytes frame = ethernet_frame(*packet);
+    const Bytes frame = golden::ethernet_frame(*packet);
     const auto c = golden::classify(frame, options_.nat_passthrough);
     HostPacket hp;
     hp.pkt_class = c.pkt_class;

@@ -1,5 +1,7 @@
 #include "l2sec/golden/classify.hpp"
 
+#include <cstring>
+
 #include "l2sec/golden/ipv4.hpp"
 
 namespace l2sec::golden {
@@ -13,6 +15,19 @@ Classification malformed(Classification c, lm::DropReason reason) {
   return c;
 }
 }  // namespace
+
+Bytes ethernet_frame(ByteView ipv4_packet) {
+  static constexpr std::uint8_t kHeader[kEthernetHeader] = {
+      0x02, 0x00, 0x5e, 0x12, 0x00, 0x01,  // dst
+      0x02, 0x00, 0x5e, 0x12, 0x00, 0x02,  // src
+      0x08, 0x00};                         // IPv4
+  Bytes frame(sizeof kHeader + ipv4_packet.size());
+  std::memcpy(frame.data(), kHeader, sizeof kHeader);
+  if (!ipv4_packet.empty()) {
+    std::memcpy(frame.data() + sizeof kHeader, ipv4_packet.data(), ipv4_packet.size());
+  }
+  return frame;
+}
 
 Classification classify(ByteView frame, bool nat_passthrough) {
   Classification c;

@@ -4,6 +4,8 @@
 
 #include <cstring>
 
+#include "l2sec/golden/classify.hpp"
+
 namespace l2sec::pcap {
 
 std::unique_ptr<PcapWriter> PcapWriter::open(const std::string& path, LinkType link,
@@ -73,16 +75,6 @@ std::optional<Record> PcapReader::next() {
   return r;
 }
 
-Bytes ethernet_wrap(ByteView ipv4_packet) {
-  static constexpr std::uint8_t kHeader[14] = {0x02, 0x00, 0x5e, 0x12, 0x00, 0x01,  // dst
-                                               0x02, 0x00, 0x5e, 0x12, 0x00, 0x02,  // src
-                                               0x08, 0x00};                         // IPv4
-  Bytes frame(sizeof kHeader + ipv4_packet.size());
-  std::memcpy(frame.data(), kHeader, sizeof kHeader);
-  if (!ipv4_packet.empty()) {
-    std::memcpy(frame.data() + sizeof kHeader, ipv4_packet.data(), ipv4_packet.size());
-  }
-  return frame;
-}
+Bytes ethernet_wrap(ByteView ipv4_packet) { return golden::ethernet_frame(ipv4_packet); }
 
 }  // namespace l2sec::pcap

@@ -119,20 +119,21 @@ class BackendConformance : public ::testing::TestWithParam<Factory> {
     ASSERT_NE(client.in, golden::kNoSa) << error;
   }
 
-  // The client sends L2TP through its SA; the packet arrives on our port.
-  void client_sends(Client& client, ByteView l2tp, std::uint16_t lac_port = kLacPort) {
-    const auto* sa = client.engine.find(client.out);
-    const Bytes segment = [&] {
-      Bytes pkt =
-          golden::build_udp_packet(kClientInside, kGateway, lac_port, golden::kPortL2tp, l2tp);
-      return Bytes(pkt.begin() + 20, pkt.end());
-    }();
-    golden::Ipv4Header fields;
+  // An L2TP message sealed by the client's outbound SA, addressed as the client (inside) sent it.
+  static Bytes client_seals(Client& client, ByteView l2tp, std::uint16_t lac_port = kLacPort) {
+    const Bytes pkt =
+        golden::build_udp_packet(kClientInside, kGateway, lac_port, golden::kPortL2tp, l2tp);
+    const ByteView segment = ByteView(pkt).subspan(golden::kIpv4MinHeader);
     Bytes esp;
-    ASSERT_TRUE(
-        client.engine.encap_payload(client.out, golden::kIpProtoUdp, segment, fields, esp).ok());
-    (void)sa;
-    wire_->send(nat_out(esp));
+    const auto r = client.engine.encap_payload(client.out, golden::kIpProtoUdp, segment,
+                                               golden::Ipv4Header{}, esp);
+    EXPECT_TRUE(r.ok()) << lm::to_string(r.reason);
+    return esp;
+  }
+
+  // The client sends L2TP through its SA; the packet arrives on our port after the NAT.
+  void client_sends(Client& client, ByteView l2tp, std::uint16_t lac_port = kLacPort) {
+    wire_->send(nat_out(client_seals(client, l2tp, lac_port)));
   }
 
   // The client's NAT: inside 198.18.0.15:4500 <-> outside 198.18.1.1:nat_port for ESP in UDP.
@@ -256,31 +257,12 @@ TEST_P(BackendConformance, KeepalivesReplaysAndJunkAreCountedNotHandedUp) {
   client_sends(client, kL2tpHello);
   const auto good = wire_->pending();
   ASSERT_EQ(good, 0u);  // the wire end holds nothing of ours
-  // Replay the ESP packet by capturing it on the way in: resend what the client engine makes.
-  Bytes esp;
-  {
-    const Bytes seg = [&] {
-      Bytes pkt = golden::build_udp_packet(kClientInside, kGateway, 1701, 1701, kL2tpHello);
-      return Bytes(pkt.begin() + 20, pkt.end());
-    }();
-    ASSERT_TRUE(
-        client.engine.encap_payload(client.out, golden::kIpProtoUdp, seg, golden::Ipv4Header{}, esp)
-            .ok());
-  }
+  // A packet, then the same packet again (a replay).
+  const Bytes esp = client_seals(client, kL2tpHello);
   wire_->send(nat_out(esp));
   wire_->send(nat_out(esp));  // replayed
-  Bytes corrupt;
-  {
-    const Bytes seg = [&] {
-      Bytes pkt = golden::build_udp_packet(kClientInside, kGateway, 1701, 1701, kL2tpHello);
-      return Bytes(pkt.begin() + 20, pkt.end());
-    }();
-    ASSERT_TRUE(
-        client.engine
-            .encap_payload(client.out, golden::kIpProtoUdp, seg, golden::Ipv4Header{}, corrupt)
-            .ok());
-    corrupt[corrupt.size() - 1] ^= 1;  // a fresh sequence number with a bad ICV
-  }
+  Bytes corrupt = client_seals(client, kL2tpHello);
+  corrupt[corrupt.size() - 1] ^= 1;  // a fresh sequence number with a bad ICV
   wire_->send(nat_out(corrupt));
   wire_->send(hex("45000014000000004001"));  // truncated IPv4
 
@@ -363,14 +345,7 @@ TEST_P(BackendConformance, LifetimesRaiseEventsAndHardExpiryDeletes) {
 TEST_P(BackendConformance, PeerMovedIsReportedAndFollowed) {
   Client client;
   install(4, client, lm::Cipher::kAesCbc128, lm::Integ::kHmacSha1, lm::Encap::kUdp, kNatPort);
-  Bytes pkt;
-  const Bytes seg = [&] {
-    Bytes p = golden::build_udp_packet(kClientInside, kGateway, 1701, 1701, kL2tpHello);
-    return Bytes(p.begin() + 20, p.end());
-  }();
-  ASSERT_TRUE(
-      client.engine.encap_payload(client.out, golden::kIpProtoUdp, seg, golden::Ipv4Header{}, pkt)
-          .ok());
+  const Bytes pkt = client_seals(client, kL2tpHello);
   nat_port_ = 40999;  // the NAT rebinds to a new outside port
   wire_->send(nat_out(pkt));
   const auto hp = backend_->receive();

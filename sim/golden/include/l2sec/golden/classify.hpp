@@ -32,6 +32,11 @@ struct Classification {
   friend bool operator==(const Classification&, const Classification&) = default;
 };
 
+// An IPv4 packet in an Ethernet II frame (fixed locally administered MACs, EtherType IPv4, no
+// FCS): what the line module's MAC hands the parser, and what pcap files of link type Ethernet
+// hold.
+Bytes ethernet_frame(ByteView ipv4_packet);
+
 // Classifies an Ethernet II frame (no FCS). Rules, in order:
 //  - shorter than 14 bytes: MALFORMED/TRUNCATED; not IPv4 (ARP, VLAN, IPv6): OTHER.
 //  - IPv4 header: version 4 and IHL >= 5 else MALFORMED/BAD_IP_HEADER; header and total length
