@@ -347,12 +347,18 @@ void Gateway::poll_once(Clock::time_point now) {
 
 void Gateway::run(const std::atomic<bool>& stop) {
   while (!stop.load()) {
-    pollfd fds[2];
-    nfds_t n = 0;
-    if (backend_.poll_fd() >= 0) fds[n++] = {backend_.poll_fd(), POLLIN, 0};
-    if (corporate_ != nullptr) fds[n++] = {corporate_->fd(), POLLIN, 0};
-    ::poll(fds, n, static_cast<int>(kTickInterval.count()));
+    std::vector<pollfd> fds;
+    if (backend_.poll_fd() >= 0) fds.push_back({backend_.poll_fd(), POLLIN, 0});
+    if (corporate_ != nullptr) fds.push_back({corporate_->fd(), POLLIN, 0});
+    for (const auto& [fd, ready] : poll_sources_) fds.push_back({fd, POLLIN, 0});
+    ::poll(fds.data(), fds.size(), static_cast<int>(kTickInterval.count()));
     poll_once(Clock::now());
+    // The extra sources (the control socket) see the gateway between two packets.
+    for (const auto& [fd, ready] : poll_sources_) {
+      for (const auto& p : fds) {
+        if (p.fd == fd && (p.revents & POLLIN) != 0) ready();
+      }
+    }
   }
 }
 
@@ -419,9 +425,15 @@ std::string Gateway::show(std::string_view what) const {
     }
   } else if (what == "l2tp session") {
     for (const auto& s : sessions()) o << to_string(s) << "\n";
+  } else if (what == "gateway counters") {
+    const auto& c = counters_;
+    o << "host packets " << c.host_packets << "\nunhandled class " << c.unhandled_class
+      << "\nspoofed source " << c.spoofed << "\nno route " << c.no_route << "\nown-address pings "
+      << c.own_address_pings << "\nto corporate " << c.to_corporate << "\nfrom corporate "
+      << c.from_corporate << "\n";
   } else {
     o << "unknown show command \"" << what
-      << "\" (expected: ike sa, ipsec sa, l2tp tunnel, l2tp session)\n";
+      << "\" (expected: ike sa, ipsec sa, l2tp tunnel, l2tp session, gateway counters)\n";
   }
   return o.str();
 }

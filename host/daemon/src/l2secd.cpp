@@ -4,11 +4,13 @@
 //
 //   l2secd [--config FILE] [--listen ADDR] [--port-addr ADDR] [--netns NAME] [--tun NAME]
 //          [--corporate-addr ADDR/LEN] [--no-tun] [--sessions N] [--timeout SECONDS] [-v]
+//          [--control PATH|none]
 //
 // Without --config it runs the embedded default configuration (docs/cli.md). It prints one line
 // per PPP session that comes up ("session up: user alice address 198.19.0.10 ..."), and with
 // --sessions N its exit status says whether N sessions were up at the same time at some point
-// (it runs until SIGTERM/SIGINT or --timeout).
+// (it runs until SIGTERM/SIGINT or --timeout). While it runs, `l2sec-cli show ...` asks it for live
+// show output over the control socket (default /run/l2secd.sock).
 #include <signal.h>
 
 #include <atomic>
@@ -19,6 +21,7 @@
 #include <thread>
 
 #include "l2sec/config/parser.hpp"
+#include "l2sec/daemon/control.hpp"
 #include "l2sec/daemon/gateway.hpp"
 #include "l2sec/daemon/tun.hpp"
 #include "l2sec/golden/bytes.hpp"
@@ -37,7 +40,8 @@ void on_signal(int) { g_stop = true; }
   std::cerr << "usage: l2secd [--config FILE] [--vr NAME] [--listen ADDR] [--port-addr ADDR]\n"
                "              [--ike-port N --natt-port N --l2tp-port N]\n"
                "              [--netns NAME] [--tun NAME] [--corporate-addr ADDR/LEN] [--no-tun]\n"
-               "              [--sessions N] [--timeout SECONDS] [--show-config] [-v]\n";
+               "              [--sessions N] [--timeout SECONDS] [--show-config] [-v]\n"
+               "              [--control PATH|none]\n";
   std::exit(2);
 }
 
@@ -53,6 +57,7 @@ int main(int argc, char** argv) {
   using namespace l2sec;
   std::string config_file, vr = "default", netns, tun_name = "l2sec0";
   std::string corporate = "198.19.255.254/16";
+  std::string control_path = daemon::kDefaultControlPath;
   ipsec::UdpPortOptions port_options;
   port_options.local_addr = 0x7f000001;
   bool no_tun = false, show_config = false;
@@ -89,6 +94,8 @@ int main(int argc, char** argv) {
       want_sessions = std::stol(value());
     } else if (a == "--timeout") {
       timeout_s = std::stol(value());
+    } else if (a == "--control") {
+      control_path = value();
     } else if (a == "--show-config") {
       show_config = true;
     } else if (a == "-v") {
@@ -164,6 +171,19 @@ int main(int argc, char** argv) {
     if (up_now > 0) --up_now;
   };
 
+  std::unique_ptr<daemon::ControlServer> control;
+  if (control_path != "none") {
+    control = daemon::ControlServer::open(
+        control_path,
+        [&gw = *gateway](std::string_view line) { return daemon::execute_command(gw, line); },
+        &error);
+    if (!control) {
+      std::cerr << "l2secd: " << error << "\n";
+      return 1;
+    }
+    gateway->add_poll_source(control->fd(), [&control] { control->serve(); });
+  }
+
   signal(SIGINT, on_signal);
   signal(SIGTERM, on_signal);
   std::cout << "l2secd: listening on " << ipv4_to_string(port_options.local_addr) << " (port "
@@ -174,7 +194,7 @@ int main(int argc, char** argv) {
             << (tun ? ", corporate side on " + tun->name() +
                           (netns.empty() ? "" : " in netns " + netns)
                     : std::string())
-            << std::endl;
+            << (control ? "; control socket " + control->path() : std::string()) << std::endl;
 
   const auto start = ipsec::Clock::now();
   std::atomic<bool> stop{false};

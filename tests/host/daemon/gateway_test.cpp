@@ -6,10 +6,14 @@
 #include "l2sec/daemon/gateway.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <memory>
+#include <thread>
 
 #include "l2sec/config/parser.hpp"
+#include "l2sec/daemon/control.hpp"
 #include "l2sec/golden/ipv4.hpp"
 #include "l2sec/ike/initiator.hpp"
 #include "l2sec/ipsec/soft_backend.hpp"
@@ -257,6 +261,57 @@ TEST_F(GatewayTest, ClientBehindNatGetsAnAddressAndPingsTheGateway) {
   EXPECT_EQ(gateway_->counters().spoofed, 1u);
   EXPECT_NE(gateway_->show("l2tp session").find(users_[0].name), std::string::npos);
   EXPECT_NE(gateway_->show("ipsec sa").find("udp-encap"), std::string::npos);
+}
+
+// Live show over the control socket: abbreviations, errors that name the word, and the answer
+// served from the gateway's own poll loop.
+TEST_F(GatewayTest, ControlSocketAnswersShowCommandsWhileSessionsAreUp) {
+  start_gateway();
+  Client& c = add_client(40000, users_[0]);
+  ASSERT_TRUE(run_until([&] { return c.peer->ipcp_open(); }));
+
+  EXPECT_EQ(execute_command(*gateway_, "show l2tp session"), gateway_->show("l2tp session"));
+  EXPECT_EQ(execute_command(*gateway_, "  sh  l2 sess "), gateway_->show("l2tp session"));
+  EXPECT_EQ(execute_command(*gateway_, "sh ip sa"), gateway_->show("ipsec sa"));
+  EXPECT_EQ(execute_command(*gateway_, "sh i sa"), "% Ambiguous command at \"i\" (ike, ipsec)\n");
+  EXPECT_EQ(execute_command(*gateway_, "show l2tp"),
+            "% Incomplete command (expected: tunnel session)\n");
+  EXPECT_EQ(execute_command(*gateway_, "show ike sa detail"),
+            "% Invalid input detected at \"detail\"\n");
+  EXPECT_EQ(execute_command(*gateway_, "reload"), "% Invalid input detected at \"reload\"\n");
+  EXPECT_NE(execute_command(*gateway_, "show gateway counters").find("host packets "),
+            std::string::npos);
+
+  const std::string path =
+      ::testing::TempDir() + "l2secd-test-" + std::to_string(::getpid()) + ".sock";
+  std::string error;
+  auto control = ControlServer::open(
+      path, [this](std::string_view line) { return execute_command(*gateway_, line); }, &error);
+  ASSERT_TRUE(control) << error;
+  // A second daemon on the same path is refused while the first answers.
+  EXPECT_FALSE(ControlServer::open(
+      path, [](std::string_view) { return std::string(); }, &error));
+  EXPECT_NE(error.find("in use"), std::string::npos) << error;
+  gateway_->add_poll_source(control->fd(), [&] { control->serve(); });
+
+  std::optional<std::string> reply;
+  std::thread client([&] {
+    std::string e;
+    reply = control_request(path, "show l2tp session", &e);
+  });
+  std::atomic<bool> stop{false};
+  std::thread stopper([&] {
+    client.join();
+    stop = true;
+  });
+  gateway_->run(stop);
+  stopper.join();
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_NE(reply->find("user " + users_[0].name), std::string::npos) << *reply;
+  EXPECT_EQ(control->counters().commands, 1u);
+  control.reset();
+  EXPECT_FALSE(control_request(path, "show ike sa", &error));
+  EXPECT_NE(error.find("no daemon answers"), std::string::npos) << error;
 }
 
 TEST_F(GatewayTest, TwoClientsBehindOneNatStayApart) {

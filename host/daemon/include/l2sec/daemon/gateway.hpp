@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "l2sec/config/config.hpp"
@@ -62,6 +63,11 @@ class Gateway {
   void poll_once(Clock::time_point now);
   // Runs poll_once() whenever a descriptor is readable (or every tick) until stop is set.
   void run(const std::atomic<bool>& stop);
+  // One more descriptor for run() to wait on; ready() runs when it is readable (the control
+  // socket). fd must stay open while run() runs.
+  void add_poll_source(int fd, std::function<void()> ready) {
+    poll_sources_.emplace_back(fd, std::move(ready));
+  }
 
   // Called when a session reaches Open, and when one goes down.
   std::function<void(const SessionView&)> on_session_up;
@@ -97,6 +103,7 @@ class Gateway {
   std::vector<PppPayload*> payloads_;            // every live payload (owned by the LNS)
   Clock::time_point last_tick_{};
   GatewayCounters counters_;
+  std::vector<std::pair<int, std::function<void()>>> poll_sources_;
 };
 
 }  // namespace l2sec::daemon
