@@ -76,8 +76,6 @@ module lm_parser_regs #(
   localparam [CLR_W:0]        CLASS_N_W    = CLASS_N[CLR_W:0];
   localparam [CLR_W:0]        DROP_N_W     = DROP_N[CLR_W:0];
 
-  localparam [1:0] RESP_OKAY = 2'b00;
-
   //----------------------------------------------------------------
   // Counter RAMs (no reset: cleared by the walk after reset).
   //----------------------------------------------------------------
@@ -92,13 +90,7 @@ module lm_parser_regs #(
   reg [CLR_W-1:0] clr_idx_reg;
   reg [CLR_W-1:0] clr_idx_new;
 
-  reg             rvalid_reg;
-  reg             rvalid_new;
-  reg [31:0]      rdata_reg;
   reg [31:0]      rdata_new;
-  reg             rdata_we;
-  reg             bvalid_reg;
-  reg             bvalid_new;
 
   //----------------------------------------------------------------
   // Wires.
@@ -110,12 +102,17 @@ module lm_parser_regs #(
   reg [DROP_IDX_W-1:0]  drop_waddr;
   reg [31:0]            drop_wdata;
 
-  wire ar_fire = s_axil_arvalid && s_axil_arready;
-  wire aw_fire = s_axil_awvalid && s_axil_wvalid && !bvalid_reg;
+  // AXI-Lite register port (lm_axil_slave does the handshakes).
+  wire                  wr_req;
+  wire [ADDR_WIDTH-1:0] wr_addr;
+  wire [31:0]           wr_data;
+  wire [3:0]            wr_strb;
+  wire                  rd_req;
+  wire [ADDR_WIDTH-1:0] rd_addr;
 
-  wire [ADDR_WIDTH-1:0] class_off = s_axil_araddr - ADDR_CLASS;
-  wire [ADDR_WIDTH-1:0] drop_off  = s_axil_araddr - ADDR_DROP;
-  wire [ADDR_WIDTH-1:0] word_addr = {s_axil_araddr[ADDR_WIDTH-1:2], 2'b00};
+  wire [ADDR_WIDTH-1:0] class_off = rd_addr - ADDR_CLASS;
+  wire [ADDR_WIDTH-1:0] drop_off  = rd_addr - ADDR_DROP;
+  wire [ADDR_WIDTH-1:0] word_addr = {rd_addr[ADDR_WIDTH-1:2], 2'b00};
 
   // Asynchronous read ports: one for the increment, one for AXI-Lite.
   wire [31:0] class_cur  = class_mem[stat_pkt_class];
@@ -124,18 +121,42 @@ module lm_parser_regs #(
   wire [31:0] drop_read  = drop_mem[drop_off[2 +: DROP_IDX_W]];
 
   assign stat_ready     = !clr_busy_reg;
-  assign s_axil_awready = aw_fire;
-  assign s_axil_wready  = aw_fire;
-  assign s_axil_bresp   = RESP_OKAY;
-  assign s_axil_bvalid  = bvalid_reg;
-  assign s_axil_arready = !rvalid_reg;
-  assign s_axil_rdata   = rdata_reg;
-  assign s_axil_rresp   = RESP_OKAY;
-  assign s_axil_rvalid  = rvalid_reg;
 
-  // Read only: write address and data are not looked at.
-  wire _unused_ok = &{1'b0, s_axil_awaddr, s_axil_awprot, s_axil_wdata, s_axil_wstrb,
-                      s_axil_arprot, s_axil_araddr[1:0], class_off[1:0], drop_off[1:0]};
+  lm_axil_slave #(
+    .ADDR_W(ADDR_WIDTH)
+  ) axil (
+    .clk(clk),
+    .rst(rst),
+    .s_axil_awaddr(s_axil_awaddr),
+    .s_axil_awvalid(s_axil_awvalid),
+    .s_axil_awready(s_axil_awready),
+    .s_axil_wdata(s_axil_wdata),
+    .s_axil_wstrb(s_axil_wstrb),
+    .s_axil_wvalid(s_axil_wvalid),
+    .s_axil_wready(s_axil_wready),
+    .s_axil_bresp(s_axil_bresp),
+    .s_axil_bvalid(s_axil_bvalid),
+    .s_axil_bready(s_axil_bready),
+    .s_axil_araddr(s_axil_araddr),
+    .s_axil_arvalid(s_axil_arvalid),
+    .s_axil_arready(s_axil_arready),
+    .s_axil_rdata(s_axil_rdata),
+    .s_axil_rresp(s_axil_rresp),
+    .s_axil_rvalid(s_axil_rvalid),
+    .s_axil_rready(s_axil_rready),
+    .wr_req(wr_req),
+    .wr_addr(wr_addr),
+    .wr_data(wr_data),
+    .wr_strb(wr_strb),
+    .wr_ready(1'b1),
+    .rd_req(rd_req),
+    .rd_addr(rd_addr),
+    .rd_data(rdata_new)
+  );
+
+  // Read only: writes are taken and ignored; reads have no side effects.
+  wire _unused_ok = &{1'b0, wr_req, wr_addr, wr_data, wr_strb, rd_req, s_axil_awprot,
+                      s_axil_arprot, rd_addr[1:0], class_off[1:0], drop_off[1:0]};
 
   //----------------------------------------------------------------
   // reg_update
@@ -144,16 +165,9 @@ module lm_parser_regs #(
     if (rst) begin
       clr_busy_reg <= 1'b1;
       clr_idx_reg  <= {CLR_W{1'b0}};
-      rvalid_reg   <= 1'b0;
-      rdata_reg    <= 32'd0;
-      bvalid_reg   <= 1'b0;
     end else begin
       clr_busy_reg <= clr_busy_new;
       clr_idx_reg  <= clr_idx_new;
-      rvalid_reg   <= rvalid_new;
-      bvalid_reg   <= bvalid_new;
-      if (rdata_we)
-        rdata_reg <= rdata_new;
     end
   end
 
@@ -194,22 +208,9 @@ module lm_parser_regs #(
   end
 
   //----------------------------------------------------------------
-  // axil_logic
+  // read_decode
   //----------------------------------------------------------------
-  always @* begin : axil_logic
-    bvalid_new = bvalid_reg;
-    if (aw_fire)
-      bvalid_new = 1'b1;
-    else if (s_axil_bready)
-      bvalid_new = 1'b0;
-
-    rvalid_new = rvalid_reg;
-    if (ar_fire)
-      rvalid_new = 1'b1;
-    else if (s_axil_rready)
-      rvalid_new = 1'b0;
-
-    rdata_we  = ar_fire;
+  always @* begin : read_decode
     rdata_new = 32'd0;
     if (word_addr == ADDR_TYPE)
       rdata_new = `LM_PARSER_TYPE_ID;

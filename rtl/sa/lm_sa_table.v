@@ -37,9 +37,7 @@ module lm_sa_table #(
     output wire                          s_axil_awready,
     input  wire [31:0]                   s_axil_wdata,
     // Byte strobes are ignored: every register is written whole
-    /* verilator lint_off UNUSEDSIGNAL */
     input  wire [3:0]                    s_axil_wstrb,
-    /* verilator lint_on UNUSEDSIGNAL */
     input  wire                          s_axil_wvalid,
     output wire                          s_axil_wready,
     output wire [1:0]                    s_axil_bresp,
@@ -129,26 +127,15 @@ module lm_sa_table #(
       (ENTRY_WORDS_U << `LM_SA_TABLE_CAPS_ENTRY_WORDS_LSB) |
       (MAX_WIN_U << `LM_SA_TABLE_CAPS_MAX_WIN_LOG2_LSB);
 
-  localparam [1:0] RESP_OKAY = 2'b00;
-
   //----------------------------------------------------------------
   // Registers.
   //----------------------------------------------------------------
-  reg                          aw_full_reg;
-  reg                          aw_full_new;
-  reg                          aw_full_we;
-  reg [AXIL_ADDR_W-1:0]        aw_addr_reg;
-  reg                          w_full_reg;
-  reg                          w_full_new;
-  reg                          w_full_we;
-  reg [31:0]                   w_data_reg;
-  reg                          bvalid_reg;
-  reg                          bvalid_new;
-  reg                          bvalid_we;
-  reg                          rvalid_reg;
-  reg                          rvalid_new;
-  reg                          rvalid_we;
-  reg [31:0]                   rdata_reg;
+  // AXI-Lite register port (lm_axil_slave)
+  wire                         axil_wr_req;
+  wire [AXIL_ADDR_W-1:0]       aw_addr_reg;
+  wire [31:0]                  w_data_reg;
+  wire                         axil_rd_req;
+  wire [AXIL_ADDR_W-1:0]       axil_rd_addr;
   reg [31:0]                   rdata_new;
 
   reg [`LM_SA_TABLE_CMD_INDEX_W-1:0] cmd_index_reg;
@@ -201,8 +188,7 @@ module lm_sa_table #(
   // Wires.
   //----------------------------------------------------------------
   wire [IDX_W-1:0]   idx = cmd_index_reg[IDX_W-1:0];
-  wire               do_write = aw_full_reg && w_full_reg && !bvalid_reg && !busy_reg;
-  wire               ar_fire = s_axil_arvalid && !rvalid_reg;
+  wire               do_write = axil_wr_req && !busy_reg;
 
   // Entry RAM port A (control FSM)
   reg                body_a_en;
@@ -235,7 +221,7 @@ module lm_sa_table #(
   wire [31:0]        fsm_stage_rdata = stage_mem[fsm_stage_raddr[STAGE_W-1:0]];
 
   wire [AXIL_ADDR_W-1:0] aw_stage_off = aw_addr_reg - `LM_ADDR_SA_TABLE_STAGE;
-  wire [AXIL_ADDR_W-1:0] ar_stage_off = s_axil_araddr - `LM_ADDR_SA_TABLE_STAGE;
+  wire [AXIL_ADDR_W-1:0] ar_stage_off = axil_rd_addr - `LM_ADDR_SA_TABLE_STAGE;
   wire [31:0]            ar_stage_rdata = stage_mem[ar_stage_off[2 +: STAGE_W]];
 
   // Key RAM lookup hazard: the FSM writes the key of the entry the lookup reads this cycle
@@ -253,14 +239,41 @@ module lm_sa_table #(
   //----------------------------------------------------------------
   // Outputs.
   //----------------------------------------------------------------
-  assign s_axil_awready     = !aw_full_reg;
-  assign s_axil_wready      = !w_full_reg;
-  assign s_axil_bresp       = RESP_OKAY;
-  assign s_axil_bvalid      = bvalid_reg;
-  assign s_axil_arready     = !rvalid_reg;
-  assign s_axil_rdata       = rdata_reg;
-  assign s_axil_rresp       = RESP_OKAY;
-  assign s_axil_rvalid      = rvalid_reg;
+  // Byte strobes and the read request pulse are not needed: registers are written whole and
+  // reads have no side effects
+  wire [3:0] axil_wr_strb;
+  wire _unused_axil = &{1'b0, axil_wr_strb, axil_rd_req};
+
+  lm_axil_slave #(
+      .ADDR_W(AXIL_ADDR_W)
+  ) axil (
+      .clk(clk),
+      .rst(rst),
+      .s_axil_awaddr(s_axil_awaddr),
+      .s_axil_awvalid(s_axil_awvalid),
+      .s_axil_awready(s_axil_awready),
+      .s_axil_wdata(s_axil_wdata),
+      .s_axil_wstrb(s_axil_wstrb),
+      .s_axil_wvalid(s_axil_wvalid),
+      .s_axil_wready(s_axil_wready),
+      .s_axil_bresp(s_axil_bresp),
+      .s_axil_bvalid(s_axil_bvalid),
+      .s_axil_bready(s_axil_bready),
+      .s_axil_araddr(s_axil_araddr),
+      .s_axil_arvalid(s_axil_arvalid),
+      .s_axil_arready(s_axil_arready),
+      .s_axil_rdata(s_axil_rdata),
+      .s_axil_rresp(s_axil_rresp),
+      .s_axil_rvalid(s_axil_rvalid),
+      .s_axil_rready(s_axil_rready),
+      .wr_req(axil_wr_req),
+      .wr_addr(aw_addr_reg),
+      .wr_data(w_data_reg),
+      .wr_strb(axil_wr_strb),
+      .wr_ready(!busy_reg),
+      .rd_req(axil_rd_req),
+      .rd_addr(axil_rd_addr),
+      .rd_data(rdata_new));
   assign lookup_resp_valid  = resp_valid_reg;
   assign lookup_resp_hit    = resp_hit_reg;
   assign lookup_resp_index  = resp_index_reg;
@@ -328,13 +341,6 @@ module lm_sa_table #(
   //----------------------------------------------------------------
   always @(posedge clk) begin : reg_update
     if (rst) begin
-      aw_full_reg       <= 1'b0;
-      aw_addr_reg       <= {AXIL_ADDR_W{1'b0}};
-      w_full_reg        <= 1'b0;
-      w_data_reg        <= 32'h0;
-      bvalid_reg        <= 1'b0;
-      rvalid_reg        <= 1'b0;
-      rdata_reg         <= 32'h0;
       cmd_index_reg     <= {`LM_SA_TABLE_CMD_INDEX_W{1'b0}};
       cmd_op_reg        <= {`LM_SA_TABLE_CMD_OP_W{1'b0}};
       busy_reg          <= 1'b0;
@@ -364,14 +370,6 @@ module lm_sa_table #(
       fwd_data_reg      <= {STATS_W{1'b0}};
       stats_hold_reg    <= {STATS_W{1'b0}};
     end else begin
-      if (s_axil_awvalid && !aw_full_reg) aw_addr_reg <= s_axil_awaddr;
-      if (aw_full_we) aw_full_reg <= aw_full_new;
-      if (s_axil_wvalid && !w_full_reg) w_data_reg <= s_axil_wdata;
-      if (w_full_we) w_full_reg <= w_full_new;
-      if (bvalid_we) bvalid_reg <= bvalid_new;
-      if (rvalid_we) rvalid_reg <= rvalid_new;
-      if (ar_fire) rdata_reg <= rdata_new;
-
       if (cmd_we) begin
         cmd_index_reg <= w_data_reg[`LM_SA_TABLE_CMD_INDEX_LSB +: `LM_SA_TABLE_CMD_INDEX_W];
         cmd_op_reg    <= w_data_reg[`LM_SA_TABLE_CMD_OP_LSB +: `LM_SA_TABLE_CMD_OP_W];
@@ -457,48 +455,10 @@ module lm_sa_table #(
   end
 
   //----------------------------------------------------------------
-  // axil_logic: AXI-Lite handshakes, register writes and read decode.
+  // read_decode: register read data for the AXI-Lite slave (lm_axil_slave does the handshakes).
   //----------------------------------------------------------------
   reg [31:0] cmd_word;
-  always @* begin : axil_logic
-    aw_full_new = 1'b0;
-    aw_full_we  = 1'b0;
-    w_full_new  = 1'b0;
-    w_full_we   = 1'b0;
-    bvalid_new  = 1'b0;
-    bvalid_we   = 1'b0;
-    rvalid_new  = 1'b0;
-    rvalid_we   = 1'b0;
-
-    if (s_axil_awvalid && !aw_full_reg) begin
-      aw_full_new = 1'b1;
-      aw_full_we  = 1'b1;
-    end
-    if (s_axil_wvalid && !w_full_reg) begin
-      w_full_new = 1'b1;
-      w_full_we  = 1'b1;
-    end
-    if (do_write) begin
-      aw_full_new = 1'b0;
-      aw_full_we  = 1'b1;
-      w_full_new  = 1'b0;
-      w_full_we   = 1'b1;
-      bvalid_new  = 1'b1;
-      bvalid_we   = 1'b1;
-    end
-    if (bvalid_reg && s_axil_bready) begin
-      bvalid_new = 1'b0;
-      bvalid_we  = 1'b1;
-    end
-
-    if (ar_fire) begin
-      rvalid_new = 1'b1;
-      rvalid_we  = 1'b1;
-    end else if (rvalid_reg && s_axil_rready) begin
-      rvalid_new = 1'b0;
-      rvalid_we  = 1'b1;
-    end
-
+  always @* begin : read_decode
     cmd_word = 32'h0;
     cmd_word[`LM_SA_TABLE_CMD_INDEX_LSB +: `LM_SA_TABLE_CMD_INDEX_W] = cmd_index_reg;
     cmd_word[`LM_SA_TABLE_CMD_OP_LSB +: `LM_SA_TABLE_CMD_OP_W]       = cmd_op_reg;
@@ -506,11 +466,11 @@ module lm_sa_table #(
     cmd_word[`LM_SA_TABLE_CMD_ERROR_LSB]                             = error_reg;
 
     rdata_new = 32'h0;
-    if (s_axil_araddr == `LM_ADDR_SA_TABLE_TYPE) rdata_new = `LM_SA_TABLE_TYPE_ID;
-    else if (s_axil_araddr == `LM_ADDR_SA_TABLE_VERSION) rdata_new = `LM_SA_TABLE_VERSION_ID;
-    else if (s_axil_araddr == `LM_ADDR_SA_TABLE_NEXT) rdata_new = `LM_SA_TABLE_NEXT_PTR;
-    else if (s_axil_araddr == `LM_ADDR_SA_TABLE_CAPS) rdata_new = CAPS_WORD;
-    else if (s_axil_araddr == `LM_ADDR_SA_TABLE_CMD) rdata_new = cmd_word;
+    if (axil_rd_addr == `LM_ADDR_SA_TABLE_TYPE) rdata_new = `LM_SA_TABLE_TYPE_ID;
+    else if (axil_rd_addr == `LM_ADDR_SA_TABLE_VERSION) rdata_new = `LM_SA_TABLE_VERSION_ID;
+    else if (axil_rd_addr == `LM_ADDR_SA_TABLE_NEXT) rdata_new = `LM_SA_TABLE_NEXT_PTR;
+    else if (axil_rd_addr == `LM_ADDR_SA_TABLE_CAPS) rdata_new = CAPS_WORD;
+    else if (axil_rd_addr == `LM_ADDR_SA_TABLE_CMD) rdata_new = cmd_word;
     else if (ar_stage_off < STAGE_BYTES) rdata_new = ar_stage_rdata;
   end
 

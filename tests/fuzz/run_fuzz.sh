@@ -2,7 +2,8 @@
 # Builds libFuzzer targets with clang (ASan + UBSan) and runs each for a bounded time. Used by the
 # `fuzz` CTest label; also by hand:
 #   tests/fuzz/run_fuzz.sh BUILD_DIR [SECONDS] [TARGET ...]
-# Targets (tests/fuzz/fuzz_<target>.cpp): esp (golden classifier and ESP decap), isakmp, l2tp, ppp.
+# Targets (tests/fuzz/fuzz_<target>.cpp): esp (golden classifier and ESP decap), isakmp, l2tp, ppp,
+# mailbox (the line-module mailbox codec and the firmware's request handler).
 # With no target named, every target whose source exists runs, SECONDS each.
 set -euo pipefail
 src=$(cd "$(dirname "$0")/../.." && pwd)
@@ -22,13 +23,14 @@ components_of() {
     isakmp) echo "sim/golden host/common host/ipsec host/ike" ;;
     l2tp) echo "sim/golden host/common host/ipsec host/l2tp" ;;
     ppp) echo "sim/golden host/common host/ppp" ;;
+    mailbox) echo "sim/golden host/common firmware" ;;
     *) echo "unknown fuzz target $1" >&2; return 1 ;;
   esac
 }
 
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  for t in esp isakmp l2tp ppp; do
+  for t in esp isakmp l2tp ppp mailbox; do
     [ -f "$src/tests/fuzz/fuzz_$t.cpp" ] && targets+=("$t")
   done
 fi
@@ -48,6 +50,7 @@ for t in "${targets[@]}"; do
   case "$t" in
     ppp) incs+=(-I"$src/tests/host/ppp"); srcs+=("$src/tests/host/ppp/test_peer.cpp") ;;
     isakmp) incs+=(-I"$src/tests/host/ike") ;;
+    mailbox) incs+=(-I"$src/tests/firmware") ;;
   esac
   exe="$out/fuzz_$t"
   newer=$(find $(for c in $comps; do echo "$src/$c"; done) "$src/tests/fuzz" "$src/tests/host" -newer "$exe" \
