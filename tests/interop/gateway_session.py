@@ -13,6 +13,18 @@ The main job (run-gateway.sh) and the interop CTest cases (label interop) both r
 
     gateway_session.py --build build [--clients N] [--proposal IKE/ESP ...] [--ppp-auth pap]
                        [--ccp any] [--user alice --password ...] [--expect-fail] [--hold S]
+                       [--certificates] [--child-lifetime S --hold S]
+
+--certificates: X.509 RSA-signature authentication instead of the group preshared key. A CA, a
+gateway and a client certificate are made with the openssl CLI in a temporary directory; l2secd
+runs with its embedded configuration plus `ipsec ca-certificate`, `ipsec certificate ...
+private-key ...` and an rsa-sig isakmp-policy-rule; the guest gets the CA and the client's
+certificate and key (--ca-cert/--client-cert/--client-key give the guest side explicitly).
+
+--child-lifetime S: the transport profile's lifetime (l2secd shortens the client's offer with
+RESPONDER-LIFETIME); with --hold longer than 0.9 S the gateway rekeys the pair itself (Quick Mode
+as initiator) and must log the rekey, the new pair under the same handle and the old pair's
+retirement while the session stays up.
 """
 from __future__ import annotations
 
@@ -21,6 +33,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -61,7 +74,7 @@ class Gateway:
                 f.flush()
                 line = line.rstrip("\n")
                 self.lines.append(line)
-                if line.startswith("l2secd: listening"):
+                if line.startswith("l2secd: ") and "listening on" in line:
                     self.ready.set()
                 if line.startswith("session up: "):
                     self.sessions.append(line[len("session up: "):])
@@ -78,6 +91,44 @@ class Gateway:
                 self.proc.wait()
         self.thread.join(timeout=5)
         return self.proc.returncode
+
+
+def make_pki(d: Path) -> dict[str, str]:
+    """A CA, the gateway's and a client's certificate (RSA 2048), made with the openssl CLI."""
+    def run(*args: str) -> None:
+        subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True)
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
+        "-days", "2", "-subj", "/O=l2sec/CN=l2sec interop CA",
+        "-addext", "basicConstraints=critical,CA:TRUE",
+        "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    for n in ("gateway", "client"):
+        run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{n}.key", "-out", f"{n}.csr",
+            "-subj", f"/O=l2sec/CN={n}.l2sec.test")
+        (d / f"{n}.ext").write_text(f"subjectAltName=DNS:{n}.l2sec.test\n"
+                                    "keyUsage=digitalSignature,keyEncipherment\n")
+        run("x509", "-req", "-in", f"{n}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-CAcreateserial", "-out", f"{n}.pem", "-days", "2", "-extfile", f"{n}.ext")
+    return {k: str(d / v) for k, v in (("ca", "ca.pem"), ("gateway_cert", "gateway.pem"),
+                                       ("gateway_key", "gateway.key"), ("client_cert", "client.pem"),
+                                       ("client_key", "client.key"))}
+
+
+def gateway_config(build: Path, base: str | None, out: Path, pki: dict[str, str] | None,
+                   child_lifetime: int | None) -> Path:
+    """The base configuration (default: l2secd's embedded one) plus certificates and an rsa-sig
+    IKE rule, and/or the transport profile's lifetime."""
+    text = Path(base).read_text() if base else sh(str(build / "host/daemon/l2secd"),
+                                                  "--show-config").stdout
+    if pki:
+        text += (f'\nipsec ca-certificate "{pki["ca"]}"\n'
+                 f'ipsec certificate "{pki["gateway_cert"]}" private-key "{pki["gateway_key"]}"\n'
+                 "ipsec isakmp-policy-rule 5\n  encryption aes128\n  hash sha\n  group 14\n"
+                 "  authentication rsa-sig\n  exit\n")
+    if child_lifetime:
+        text += ("\nipsec transport profile lns virtual-router default ip address 198.18.0.2\n"
+                 f"  lifetime seconds {child_lifetime}\n  exit\n")
+    out.write_text(text)
+    return out
 
 
 def main() -> int:
@@ -97,6 +148,13 @@ def main() -> int:
     ap.add_argument("--expect-fail", choices=["ike", "ppp"],
                     help="the client must fail at this step (wrong PSK, wrong password)")
     ap.add_argument("--config", help="l2secd configuration file (default: the embedded one)")
+    ap.add_argument("--certificates", action="store_true",
+                    help="RSA signatures with certificates made for this run (see above)")
+    ap.add_argument("--ca-cert", help="guest: the CA certificate (PEM) the gateway's must chain to")
+    ap.add_argument("--client-cert", help="guest: the client's certificate (PEM)")
+    ap.add_argument("--client-key", help="guest: the client's private key (PEM)")
+    ap.add_argument("--child-lifetime", type=int,
+                    help="transport profile lifetime in seconds (120-86400); see above")
     ap.add_argument("--log-dir", help="default BUILD/interop-logs")
     args = ap.parse_args()
 
@@ -107,6 +165,19 @@ def main() -> int:
     if os.geteuid() != 0:
         print("gateway_session: needs root (UDP 500/4500, network namespaces, TUN)", file=sys.stderr)
         return 2
+
+    pki_dir = tempfile.TemporaryDirectory(prefix="l2sec-pki-")
+    guest_certs = {"ca_cert": args.ca_cert, "client_cert": args.client_cert,
+                   "client_key": args.client_key}
+    pki = make_pki(Path(pki_dir.name)) if args.certificates else None
+    if pki or args.child_lifetime:
+        args.config = str(gateway_config(build, args.config, Path(pki_dir.name) / "l2secd.cfg",
+                                         pki, args.child_lifetime))
+    if pki:
+        guest_certs = {"ca_cert": args.ca_cert or pki["ca"],
+                       "client_cert": args.client_cert or pki["client_cert"],
+                       "client_key": args.client_key or pki["client_key"]}
+    use_certs = all(guest_certs.values())
 
     netns = f"l2sec-corp-{os.getpid()}"
     sh("ip", "netns", "add", netns)
@@ -125,12 +196,14 @@ def main() -> int:
         for i in range(args.clients):
             ike, esp = proposals[i % len(proposals)].split("/")
             user, password = DEFAULT_USERS[i % len(DEFAULT_USERS)]
-            cfg = ClientConfig(name=f"client{i + 1}", psk=args.psk, ike_proposal=ike,
+            cfg = ClientConfig(name=f"client{i + 1}", psk=None if use_certs else args.psk,
+                               ike_proposal=ike,
                                esp_proposal=esp, user=args.user or user,
                                password=args.password or password, ppp_auth=args.ppp_auth,
                                ccp=args.ccp, ping_lns=LNS_ADDRESS, ping_corp=[CORPORATE_HOST],
                                hold=args.hold + (10 if args.clients > 1 else 0),
-                               ike_timeout=60, ppp_timeout=60)
+                               ike_timeout=60, ppp_timeout=60,
+                               **(guest_certs if use_certs else {}))
             if args.expect_fail:
                 cfg.ike_timeout = 30
                 cfg.ppp_timeout = 30
@@ -166,6 +239,20 @@ def main() -> int:
                 ok = False
         if not args.expect_fail and len(gw.sessions) < len(configs):
             ok = False
+        if args.child_lifetime and args.hold > 0.9 * args.child_lifetime:
+            # Our own rekey: started, the new pair under the old handle, the old pair retired,
+            # and no session went down before the client's teardown.
+            log = "\n".join(gw.lines)
+            rekeys = re.findall(r"rekeying child SA (\d+)", log)
+            installed = re.findall(r"child SA (\d+) installed", log)
+            retired = "deleted: replaced by a rekey" in log
+            early_down = any("session down" in l and "StopCCN from peer" not in l for l in gw.lines)
+            print(f"gateway: rekeys started {len(rekeys)}, pairs installed {len(installed)}, "
+                  f"old pair retired {retired}", flush=True)
+            if not rekeys or not retired or early_down or \
+                    any(installed.count(h) < 2 for h in rekeys):
+                print("gateway: our rekey did not complete cleanly", flush=True)
+                ok = False
         if args.expect_fail and gw.sessions:
             print("gateway: a session came up although the client had to fail", flush=True)
             ok = False
@@ -184,6 +271,7 @@ def main() -> int:
         if gw is not None:
             gw.stop()
         sh("ip", "netns", "del", netns, check=False)
+        pki_dir.cleanup()
 
 
 if __name__ == "__main__":

@@ -75,9 +75,10 @@ const std::string* find_pre_shared_key(const RouterConfig& config, std::string_v
   if (peer != 0) {
     if (const std::string* key = manual(peer)) return key;
   }
+  if (const std::string* key = manual(0)) return key;
   const TransportProfile* profile = find_transport_profile(config, virtual_router, local);
   if (profile != nullptr && !profile->pre_shared_key.empty()) return &profile->pre_shared_key;
-  return manual(0);
+  return nullptr;
 }
 
 std::string_view to_string(IkeEncryption v) {
@@ -220,6 +221,10 @@ std::vector<Problem> validate(const RouterConfig& config) {
     const std::string where = "ipsec key manual pre-share " + ip(key.peer);
     if (!peers.insert(key.peer).second) problem(where, "defined twice");
     if (key.key.empty()) problem(where, "no key (expected: key <string>)");
+  }
+
+  if (config.certificate.empty() != config.private_key.empty()) {
+    problem("ipsec certificate", "a certificate needs its private key and the other way round");
   }
 
   std::set<std::string> db_names;

@@ -582,6 +582,39 @@ std::vector<Spec> build_specs() {
     return kOk;
   });
 
+  add(C, "ipsec option aggressive-mode", [](Ctx& c, const Args&) {
+    c.cur_vr().aggressive_mode = true;
+    return kOk;
+  });
+  add(C, "no ipsec option aggressive-mode", [](Ctx& c, const Args&) {
+    c.cur_vr().aggressive_mode = false;
+    return kOk;
+  });
+  add(C, "default ipsec option aggressive-mode", [](Ctx& c, const Args&) {
+    c.cur_vr().aggressive_mode = false;
+    return kOk;
+  });
+  add(C, "ipsec ca-certificate <file>", [](Ctx& c, const Args& a) {
+    c.cfg.ca_certificate = a[0];
+    c.touch("ipsec ca-certificate");
+    return kOk;
+  });
+  add_no(C, "no ipsec ca-certificate", [](Ctx& c, const Args&) {
+    c.cfg.ca_certificate.clear();
+    return kOk;
+  });
+  add(C, "ipsec certificate <file> private-key <key-file>", [](Ctx& c, const Args& a) {
+    c.cfg.certificate = a[0];
+    c.cfg.private_key = a[1];
+    c.touch("ipsec certificate");
+    return kOk;
+  });
+  add_no(C, "no ipsec certificate", [](Ctx& c, const Args&) {
+    c.cfg.certificate.clear();
+    c.cfg.private_key.clear();
+    return kOk;
+  });
+
   add(C, "ipsec isakmp-policy-rule <priority:1-10000>", [](Ctx& c, const Args& a) {
     const std::uint32_t p = u32_arg(a[0]);
     if (c.find_rule(p) == nullptr) {
@@ -873,6 +906,14 @@ std::vector<Spec> build_specs() {
   });
   add_no(T, "no transform-set", [](Ctx& c, const Args&) {
     c.find_transport(c.transport)->transforms.clear();
+    return kOk;
+  });
+  add(T, "sha256-96", [](Ctx& c, const Args&) {
+    c.find_transport(c.transport)->sha256_96 = true;
+    return kOk;
+  });
+  add(T, "no sha256-96", [](Ctx& c, const Args&) {
+    c.find_transport(c.transport)->sha256_96 = false;
     return kOk;
   });
   add(T, "pfs group {=2|5|14|19|20}", [](Ctx& c, const Args& a) {

@@ -72,6 +72,11 @@ std::string render(const RouterConfig& c) {
     w.line(1, "exit");
   }
 
+  if (!c.ca_certificate.empty()) w.line(0, "ipsec ca-certificate " + quote(c.ca_certificate));
+  if (!c.certificate.empty()) {
+    w.line(0, "ipsec certificate " + quote(c.certificate) + " private-key " + quote(c.private_key));
+  }
+
   const IsakmpPolicyRule default_rule;
   for (const auto& rule : c.isakmp_rules) {
     w.line(0, "ipsec isakmp-policy-rule " + std::to_string(rule.priority));
@@ -100,6 +105,7 @@ std::string render(const RouterConfig& c) {
       for (const auto& t : p.transforms) line += " " + to_string(t);
       w.line(1, line);
     }
+    if (p.sha256_96) w.line(1, "sha256-96");
     if (p.pfs_group) w.line(1, "pfs group " + to_string(*p.pfs_group));
     if (p.lifetime_seconds != default_profile.lifetime_seconds) {
       w.line(1, "lifetime seconds " + std::to_string(p.lifetime_seconds));
@@ -113,6 +119,7 @@ std::string render(const RouterConfig& c) {
   for (const auto& vr : c.virtual_routers) {
     w.line(0, "virtual-router " + quote(vr.name));
     if (vr.nat_t != factory_vr.nat_t) w.line(0, "no ipsec option nat-t");
+    if (vr.aggressive_mode) w.line(0, "ipsec option aggressive-mode");
     if (vr.local_database != factory_vr.local_database) {
       w.line(0, "aaa local select database " + quote(vr.local_database));
     }

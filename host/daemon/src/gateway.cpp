@@ -146,15 +146,18 @@ std::unique_ptr<Gateway> Gateway::create(const config::RouterConfig& cfg,
   // IKE: group keys from the transport profiles, per-peer keys, proposals, NAT-T.
   ike::IkeConfig ike;
   ike.nat_t = vr->nat_t;
+  ike.aggressive_mode = vr->aggressive_mode;
   std::vector<ike::EspProposal> esp;
   std::uint64_t child_s = 0, child_kb = 0;
   for (const auto& tp : cfg.transport_profiles) {
     if (tp.virtual_router != vr->name) continue;
     if (!tp.pre_shared_key.empty()) ike.group_psk[tp.local_address] = tp.pre_shared_key;
     for (const auto& t : config::effective_transforms(tp)) {
-      const ike::EspProposal p{esp_cipher(t.cipher), t.integrity == config::EspIntegrity::kHmacSha1
-                                                         ? lm::Integ::kHmacSha1
-                                                         : lm::Integ::kHmacSha256};
+      const ike::EspProposal p{esp_cipher(t.cipher),
+                               t.integrity == config::EspIntegrity::kHmacSha1
+                                   ? lm::Integ::kHmacSha1
+                                   : lm::Integ::kHmacSha256,
+                               t.integrity == config::EspIntegrity::kHmacSha256 && tp.sha256_96};
       if (std::find(esp.begin(), esp.end(), p) == esp.end()) esp.push_back(p);
     }
     child_s = std::max<std::uint64_t>(child_s, tp.lifetime_seconds);
@@ -163,8 +166,24 @@ std::unique_ptr<Gateway> Gateway::create(const config::RouterConfig& cfg,
   if (!esp.empty()) ike.esp_proposals = esp;
   if (child_s != 0) ike.child_lifetime_max_s = child_s;
   ike.child_lifetime_max_kb = child_kb;
-  for (const auto& k : cfg.manual_keys) ike.peer_psk[k.peer] = k.key;
-  if (ike.group_psk.empty() && ike.peer_psk.empty()) {
+  for (const auto& k : cfg.manual_keys) ike.peer_psk[k.peer] = k.key;  // 0.0.0.0: any peer
+  // Certificates for rsa-sig: the CA client certificates chain to, ours and its key.
+  if (!cfg.ca_certificate.empty()) {
+    ike.ca_certs = ike::Certificate::load_pem_file(cfg.ca_certificate, error);
+    if (ike.ca_certs.empty()) return nullptr;
+  }
+  if (!cfg.certificate.empty()) {
+    auto certs = ike::Certificate::load_pem_file(cfg.certificate, error);
+    if (certs.empty()) return nullptr;
+    ike.certificate = certs.front();
+    ike.private_key = ike::PrivateKey::load_pem_file(cfg.private_key, error);
+    if (!ike.private_key) return nullptr;
+    if (!ike.private_key->matches(*ike.certificate)) {
+      *error = cfg.private_key + ": not the private key of " + cfg.certificate;
+      return nullptr;
+    }
+  }
+  if (ike.group_psk.empty() && ike.peer_psk.empty() && !ike.has_credentials()) {
     *error = "virtual-router " + vr->name + ": no preshared key (ipsec transport profile " +
              "pre-share or ipsec key manual pre-share)";
     return nullptr;
@@ -173,11 +192,18 @@ std::unique_ptr<Gateway> Gateway::create(const config::RouterConfig& cfg,
     ike.ike_proposals.clear();
     std::uint64_t lifetime = 0;
     for (const auto& r : cfg.isakmp_rules) {
-      if (r.authentication != config::IkeAuthentication::kPreShare) continue;  // RSA: later
+      const bool rsa = r.authentication == config::IkeAuthentication::kRsaSig;
+      if (rsa && !ike.has_credentials()) {
+        log::warning("daemon") << "ipsec isakmp-policy-rule " << r.priority
+                               << ": rsa-sig without ipsec ca-certificate and ipsec certificate, "
+                               << "left out";
+        continue;
+      }
       ike.ike_proposals.push_back(
           {ike_cipher(r.encryption),
            r.hash == config::IkeHash::kSha1 ? ike::HashAlg::kSha1 : ike::HashAlg::kSha256,
-           static_cast<std::uint16_t>(r.group)});
+           static_cast<std::uint16_t>(r.group),
+           rsa ? ike::AuthMethod::kRsaSig : ike::AuthMethod::kPsk});
       lifetime = std::max<std::uint64_t>(lifetime, r.lifetime_seconds);
     }
     if (lifetime != 0) ike.ike_lifetime_max_s = lifetime;
@@ -233,6 +259,9 @@ std::unique_ptr<Gateway> Gateway::create(const config::RouterConfig& cfg,
     }
   }
   Gateway* self = gw.get();
+  // Single-shot: the tunnel's IPsec SA pair goes when the tunnel is finished (DELETE to the
+  // client); the responder does it on its next tick, outside the LNS's own call.
+  lns.release_sa = [self](ipsec::SaHandle h) { self->ike_->release_child_sa(h); };
   gw->lns_ = std::make_unique<l2tp::Lns>(
       lns, backend,
       [self](const l2tp::SessionInfo& info,

@@ -235,14 +235,6 @@ std::size_t hash_len(HashAlg h) {
   return 0;
 }
 
-void wipe(Bytes& b) {
-  if (!b.empty()) OPENSSL_cleanse(b.data(), b.size());
-  b.clear();
-}
-void wipe(MutableByteView b) {
-  if (!b.empty()) OPENSSL_cleanse(b.data(), b.size());
-}
-
 Bytes hash(HashAlg h, std::initializer_list<ByteView> parts) {
   Bytes out(EVP_MAX_MD_SIZE);
   unsigned len = 0;
@@ -281,13 +273,14 @@ std::unique_ptr<DiffieHellman> DiffieHellman::create(std::uint16_t group) {
   return nullptr;
 }
 
-Phase1Keys derive_phase1_psk(HashAlg h, lm::Cipher c, ByteView psk, ByteView ni, ByteView nr,
-                             ByteView gxy, ByteView gxi, ByteView gxr, ByteView icookie,
-                             ByteView rcookie) {
+namespace {
+// SKEYID_d/a/e, the cipher key and IV0 from SKEYID (RFC 2409 5, appendix B).
+Phase1Keys derive_from_skeyid(HashAlg h, lm::Cipher c, Secret skeyid, ByteView gxy, ByteView gxi,
+                              ByteView gxr, ByteView icookie, ByteView rcookie) {
   Phase1Keys k;
   k.hash = h;
   k.cipher = c;
-  k.skeyid = Secret(prf(h, psk, {ni, nr}));
+  k.skeyid = std::move(skeyid);
   const std::uint8_t n0 = 0, n1 = 1, n2 = 2;
   k.skeyid_d = Secret(prf(h, k.skeyid.view(), {gxy, icookie, rcookie, ByteView(&n0, 1)}));
   k.skeyid_a =
@@ -298,6 +291,21 @@ Phase1Keys derive_phase1_psk(HashAlg h, lm::Cipher c, ByteView psk, ByteView ni,
   k.iv0 = hash(h, {gxi, gxr});
   k.iv0.resize(golden::cipher_block_len(c));
   return k;
+}
+}  // namespace
+
+Phase1Keys derive_phase1_psk(HashAlg h, lm::Cipher c, ByteView psk, ByteView ni, ByteView nr,
+                             ByteView gxy, ByteView gxi, ByteView gxr, ByteView icookie,
+                             ByteView rcookie) {
+  return derive_from_skeyid(h, c, Secret(prf(h, psk, {ni, nr})), gxy, gxi, gxr, icookie, rcookie);
+}
+
+Phase1Keys derive_phase1_sig(HashAlg h, lm::Cipher c, ByteView ni, ByteView nr, ByteView gxy,
+                             ByteView gxi, ByteView gxr, ByteView icookie, ByteView rcookie) {
+  Bytes key(ni.begin(), ni.end());
+  key.insert(key.end(), nr.begin(), nr.end());
+  Secret skeyid(prf(h, key, {gxy}));
+  return derive_from_skeyid(h, c, std::move(skeyid), gxy, gxi, gxr, icookie, rcookie);
 }
 
 std::optional<Phase1Cipher> Phase1Cipher::create(lm::Cipher c, ByteView key) {

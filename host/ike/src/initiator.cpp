@@ -1,6 +1,7 @@
 #include "l2sec/ike/initiator.hpp"
 
 #include <algorithm>
+#include <map>
 
 #include "l2sec/golden/ipv4.hpp"
 #include "l2sec/ike/protocol.hpp"
@@ -29,6 +30,7 @@ struct Initiator::State {
   bool nat_local = false;
   bool nat_peer = false;
   Bytes sai_b;
+  Bytes idii_b;  // Aggressive Mode: the ID sent in AM1
   std::unique_ptr<DiffieHellman> dh;
   Bytes ni, nr;
   Secret gxy;
@@ -48,6 +50,14 @@ struct Initiator::State {
   ipsec::Clock::time_point sent_at;
   unsigned retransmits = 0;
   std::uint32_t dpd_seq = 100;
+  // Quick Modes the responder started: M-ID -> state between QM1 and QM3.
+  struct PeerQm {
+    Bytes iv, ni, nr;
+    Secret gxy;
+    std::uint32_t spi_in = 0, spi_out = 0;
+    std::uint64_t life_s = 0, life_kb = 0;
+  };
+  std::map<std::uint32_t, PeerQm> peer_qms;
 };
 
 Initiator::Initiator(InitiatorConfig config, ipsec::Backend& backend)
@@ -74,6 +84,14 @@ void Initiator::send(Bytes msg) {
   s_->retransmits = 0;
 }
 
+Bytes Initiator::our_id() const {
+  if (config_.id) return encode_id(*config_.id);
+  if (config_.ike.auth == AuthMethod::kRsaSig && config_.certificate) {
+    return encode_id(config_.certificate->id());
+  }
+  return encode_id(IdPayload::from_ipv4(config_.local.addr));
+}
+
 void Initiator::start(ipsec::Clock::time_point now) {
   golden::random_bytes(s_->ci);
   s_->local = config_.local;
@@ -86,6 +104,16 @@ void Initiator::start(ipsec::Clock::time_point now) {
   s_->sai_b = encode_sa(sa);
   PayloadChain chain;
   chain.add(PayloadType::kSa, s_->sai_b);
+  if (config_.aggressive) {  // AM1: SA, KE, Ni, IDii
+    s_->dh = DiffieHellman::create(config_.ike.group);
+    if (!s_->dh) return fail("DH group unavailable");
+    s_->ni.resize(32);
+    golden::random_bytes(s_->ni);
+    chain.add(PayloadType::kKe, s_->dh->public_value());
+    chain.add(PayloadType::kNonce, s_->ni);
+    s_->idii_b = our_id();
+    chain.add(PayloadType::kId, s_->idii_b);
+  }
   if (config_.nat_t) {
     if (config_.rfc3947) chain.add(PayloadType::kVendorId, vid::kNatTRfc3947);
     chain.add(PayloadType::kVendorId, vid::kNatTDraft02);
@@ -95,8 +123,8 @@ void Initiator::start(ipsec::Clock::time_point now) {
   chain.add(PayloadType::kVendorId, vid::kDpd);
   Header h;
   h.icookie = s_->ci;
-  h.exchange = ExchangeType::kIdentityProtection;
-  state_ = InitiatorState::kMm1Sent;
+  h.exchange = config_.aggressive ? ExchangeType::kAggressive : ExchangeType::kIdentityProtection;
+  state_ = config_.aggressive ? InitiatorState::kAm1Sent : InitiatorState::kMm1Sent;
   send(assemble(h, chain));
   s_->sent_at = now;
 }
@@ -127,13 +155,17 @@ void Initiator::on_packet(const ipsec::HostPacket& pkt, ipsec::Clock::time_point
   }
   if (h->exchange == ExchangeType::kInformational) return handle_info(pkt, *h);
   const auto before = state_;
-  if (state_ == InitiatorState::kMm1Sent || state_ == InitiatorState::kMm3Sent) {
+  if (state_ == InitiatorState::kMm1Sent || state_ == InitiatorState::kMm3Sent ||
+      state_ == InitiatorState::kAm1Sent) {
     auto m = parse_message(pkt.payload, &err);
     if (!m) {
       ++counters_.dropped;
       return;
     }
-    if (state_ == InitiatorState::kMm1Sent) {
+    if (state_ == InitiatorState::kAm1Sent) {
+      s_->cr = h->rcookie;
+      handle_am2(*m);
+    } else if (state_ == InitiatorState::kMm1Sent) {
       s_->cr = h->rcookie;
       handle_mm2(*m);
     } else {
@@ -145,6 +177,11 @@ void Initiator::on_packet(const ipsec::HostPacket& pkt, ipsec::Clock::time_point
   } else if (state_ == InitiatorState::kQm1Sent && h->exchange == ExchangeType::kQuickMode &&
              h->message_id == s_->mid) {
     handle_qm2(pkt, *h);
+  } else if ((state_ == InitiatorState::kDone || state_ == InitiatorState::kQm1Sent) &&
+             h->exchange == ExchangeType::kQuickMode && h->message_id != s_->mid &&
+             config_.answer_rekeys) {
+    handle_peer_qm(pkt, *h);
+    return;
   } else {
     ++counters_.dropped;
   }
@@ -175,6 +212,11 @@ void Initiator::handle_mm2(const Message& m) {
   PayloadChain chain;
   chain.add(PayloadType::kKe, s_->dh->public_value());
   chain.add(PayloadType::kNonce, s_->ni);
+  if (config_.ike.auth == AuthMethod::kRsaSig && config_.send_certreq && !config_.certreq_in_mm5) {
+    for (const auto& ca : config_.ca_certs) {
+      chain.add(PayloadType::kCertReq, encode_cert({kCertX509Signature, ca.subject_der()}));
+    }
+  }
   if (s_->natt) {
     const auto t = s_->rfc ? PayloadType::kNatD : PayloadType::kNatDDraft;
     chain.add(t, nat_d_hash(config_.ike.hash, s_->ci, s_->cr, s_->remote.addr, s_->remote.port));
@@ -205,22 +247,29 @@ void Initiator::handle_mm4(const Message& m) {
                                 [&](const Payload* p) { return p->body == theirs; });
   }
   const Bytes gxi = s_->dh->public_value();
-  s_->keys = derive_phase1_psk(
-      config_.ike.hash, config_.ike.cipher,
-      ByteView(reinterpret_cast<const std::uint8_t*>(config_.psk.data()), config_.psk.size()),
-      s_->ni, s_->nr, s_->gxy.view(), gxi, ke->body, s_->ci, s_->cr);
-  auto c = Phase1Cipher::create(config_.ike.cipher, s_->keys.enc_key.view());
-  if (!c) return fail("cipher setup");
-  s_->cipher = std::move(*c);
-  s_->iv = s_->keys.iv0;
+  if (!derive_keys(ke->body)) return fail("cipher setup");
   if (nat_detected()) {  // float to 4500
     s_->local.port = golden::kPortNatT;
     s_->remote.port = golden::kPortNatT;
   }
-  const Bytes idii_b = encode_id(IdPayload::from_ipv4(config_.local.addr));
+  const Bytes idii_b = our_id();
+  const Bytes hi = hash_i(s_->keys, gxi, ke->body, s_->ci, s_->cr, s_->sai_b, idii_b);
   PayloadChain chain;
   chain.add(PayloadType::kId, idii_b);
-  chain.add(PayloadType::kHash, hash_i(s_->keys, gxi, ke->body, s_->ci, s_->cr, s_->sai_b, idii_b));
+  if (config_.ike.auth == AuthMethod::kRsaSig) {
+    if (!config_.certificate || !config_.private_key) return fail("no certificate configured");
+    chain.add(PayloadType::kCert, encode_cert({kCertX509Signature, config_.certificate->der()}));
+    const Bytes sig = config_.private_key->sign_ike(hi);
+    if (sig.empty()) return fail("signing SIG_I failed");
+    chain.add(PayloadType::kSig, sig);
+    if (config_.send_certreq && config_.certreq_in_mm5) {
+      for (const auto& ca : config_.ca_certs) {
+        chain.add(PayloadType::kCertReq, encode_cert({kCertX509Signature, ca.subject_der()}));
+      }
+    }
+  } else {
+    chain.add(PayloadType::kHash, hi);
+  }
   if (config_.initial_contact) {
     NotifyPayload n;
     n.protocol = kProtoIsakmp;
@@ -242,15 +291,110 @@ void Initiator::handle_mm6(const ipsec::HostPacket& pkt, const Header& h) {
     ++counters_.dropped;
     return;
   }
+  const bool rsa = config_.ike.auth == AuthMethod::kRsaSig;
   const Payload* id = o->msg.find(PayloadType::kId);
-  const Payload* hs = o->msg.find(PayloadType::kHash);
-  if (!id || !hs) return fail("MM6 without ID or HASH");
+  const Payload* hs = o->msg.find(rsa ? PayloadType::kSig : PayloadType::kHash);
+  if (!id || !hs) return fail("MM6 without ID or HASH/SIG");
   const Bytes gxi = s_->dh->public_value();
-  if (hash_r(s_->keys, gxi, s_->qnr, s_->ci, s_->cr, s_->sai_b, id->body) != hs->body) {
+  const Bytes hr = hash_r(s_->keys, gxi, s_->qnr, s_->ci, s_->cr, s_->sai_b, id->body);
+  if (rsa) {
+    const Payload* cp = o->msg.find(PayloadType::kCert);
+    auto cert = cp ? parse_cert(cp->body, nullptr) : std::nullopt;
+    auto x = cert ? Certificate::from_der(cert->data) : std::nullopt;
+    if (!x) return fail("MM6 without the responder's certificate");
+    const std::string why = verify_certificate(*x, {}, config_.ca_certs);
+    if (!why.empty()) return fail("MM6 certificate refused: " + why);
+    auto pid = parse_id(id->body, nullptr);
+    if (!pid || !id_matches(*x, *pid)) return fail("MM6 ID does not match the certificate");
+    if (!verify_ike_signature(*x, hr, hs->body)) {
+      ++counters_.auth_failed;
+      return fail("MM6 SIG_R does not verify");
+    }
+  } else if (hr != hs->body) {
     ++counters_.auth_failed;
     return fail("MM6 HASH_R does not verify");
   }
   s_->iv = o->new_iv;
+  s_->p1_last = s_->iv;
+  s_->dh.reset();
+  start_quick_mode();
+}
+
+bool Initiator::derive_keys(ByteView gxr) {
+  const Bytes gxi = s_->dh->public_value();
+  if (config_.ike.auth == AuthMethod::kRsaSig) {
+    s_->keys = derive_phase1_sig(config_.ike.hash, config_.ike.cipher, s_->ni, s_->nr,
+                                 s_->gxy.view(), gxi, gxr, s_->ci, s_->cr);
+  } else {
+    s_->keys = derive_phase1_psk(
+        config_.ike.hash, config_.ike.cipher,
+        ByteView(reinterpret_cast<const std::uint8_t*>(config_.psk.data()), config_.psk.size()),
+        s_->ni, s_->nr, s_->gxy.view(), gxi, gxr, s_->ci, s_->cr);
+  }
+  auto c = Phase1Cipher::create(config_.ike.cipher, s_->keys.enc_key.view());
+  if (!c) return false;
+  s_->cipher = std::move(*c);
+  s_->iv = s_->keys.iv0;
+  return true;
+}
+
+void Initiator::handle_am2(const Message& m) {
+  const Payload* sa = m.find(PayloadType::kSa);
+  const Payload* ke = m.find(PayloadType::kKe);
+  const Payload* nonce = m.find(PayloadType::kNonce);
+  const Payload* id = m.find(PayloadType::kId);
+  const Payload* hs = m.find(PayloadType::kHash);
+  if (!sa || !ke || !nonce || !id || !hs) return fail("AM2 without SA, KE, NONCE, ID or HASH");
+  auto parsed = parse_sa(sa->body, nullptr);
+  if (!parsed || parsed->proposals.size() != 1 || parsed->proposals[0].transforms.size() != 1) {
+    return fail("AM2 SA malformed");
+  }
+  auto offer = read_phase1_transform(parsed->proposals[0].transforms[0]);
+  if (!offer.why.empty() || !(offer.suite == config_.ike)) return fail("AM2 chose another suite");
+  for (const Payload* v : m.find_all(PayloadType::kVendorId)) {
+    if (!config_.nat_t) continue;
+    if (is_vid(*v, vid::kNatTRfc3947)) s_->rfc = true, s_->natt = true;
+    if (is_vid(*v, vid::kNatTDraft02) || is_vid(*v, vid::kNatTDraft02n) ||
+        is_vid(*v, vid::kNatTDraft03)) {
+      s_->natt = true;
+    }
+  }
+  auto z = s_->dh->shared_secret(ke->body);
+  if (!z) return fail("AM2 KE invalid");
+  s_->gxy = std::move(*z);
+  s_->nr = nonce->body;
+  s_->qnr = ke->body;
+  if (!derive_keys(ke->body)) return fail("cipher setup");
+  const Bytes gxi = s_->dh->public_value();
+  if (hash_r(s_->keys, gxi, ke->body, s_->ci, s_->cr, s_->sai_b, id->body) != hs->body) {
+    ++counters_.auth_failed;
+    return fail("AM2 HASH_R does not verify");
+  }
+  const auto t = s_->rfc ? PayloadType::kNatD : PayloadType::kNatDDraft;
+  if (s_->natt) {
+    const auto natd = m.find_all(t);
+    if (natd.size() < 2) return fail("AM2 without NAT-D");
+    s_->nat_local = natd[0]->body !=
+                    nat_d_hash(config_.ike.hash, s_->ci, s_->cr, s_->local.addr, s_->local.port);
+    const Bytes theirs =
+        nat_d_hash(config_.ike.hash, s_->ci, s_->cr, s_->remote.addr, s_->remote.port);
+    s_->nat_peer = natd[1]->body != theirs;
+  }
+  // AM3 (encrypted, from 4500 when a NAT was found): HASH_I, NAT-D (theirs, ours).
+  PayloadChain chain;
+  chain.add(PayloadType::kHash,
+            hash_i(s_->keys, gxi, ke->body, s_->ci, s_->cr, s_->sai_b, s_->idii_b));
+  if (s_->natt) {
+    chain.add(t, nat_d_hash(config_.ike.hash, s_->ci, s_->cr, s_->remote.addr, s_->remote.port));
+    chain.add(t, nat_d_hash(config_.ike.hash, s_->ci, s_->cr, s_->local.addr, s_->local.port));
+  }
+  if (nat_detected()) {
+    s_->local.port = golden::kPortNatT;
+    s_->remote.port = golden::kPortNatT;
+  }
+  Header h = m.header;
+  h.flags = kFlagEncryption;
+  send(seal(h, chain.first(), chain.bytes(), s_->cipher, s_->iv));
   s_->p1_last = s_->iv;
   s_->dh.reset();
   start_quick_mode();
@@ -373,12 +517,26 @@ void Initiator::handle_qm2(const ipsec::HostPacket& pkt, const Header& h) {
     }
     ++counters_.notifies;
   }
+  const std::string st =
+      install_pair(s_->spi_in, s_->spi_out, s_->qni, s_->qnr, gxy, life_s, life_kb);
+  if (!st.empty()) return fail("installing SAs: " + st);
+  Header qh = h;
+  const Bytes h3 = qm_hash3(s_->keys, s_->mid, s_->qni, s_->qnr);
+  PayloadChain chain;
+  chain.add(PayloadType::kHash, h3);
+  state_ = InitiatorState::kDone;
+  send(seal(qh, PayloadType::kHash, chain.bytes(), s_->cipher, s_->qm_iv));
+}
+
+std::string Initiator::install_pair(std::uint32_t spi_in, std::uint32_t spi_out, ByteView ni,
+                                    ByteView nr, const Secret& gxy, std::uint64_t life_s,
+                                    std::uint64_t life_kb) {
   const bool udp = nat_detected();
   const std::size_t klen = esp_keymat_len(config_.esp);
   const std::size_t elen = golden::cipher_key_len(config_.esp.cipher);
   auto make = [&](lm::Direction dir, std::uint32_t spi) {
     Secret k = quick_mode_keymat(s_->keys.hash, s_->keys.skeyid_d.view(), gxy.view(), kProtoEsp,
-                                 spi, s_->qni, s_->qnr, klen);
+                                 spi, ni, nr, klen);
     ipsec::SaSpec s;
     s.handle = config_.handle;
     s.hard = {life_s, life_kb * 1024};
@@ -386,8 +544,7 @@ void Initiator::handle_qm2(const ipsec::HostPacket& pkt, const Header& h) {
     s.sa.direction = dir;
     s.sa.cipher = config_.esp.cipher;
     s.sa.integ = config_.esp.integ;
-    s.sa.icv_len =
-        config_.esp.integ == lm::Integ::kHmacSha256 ? lm::IcvLen::kIcv128 : lm::IcvLen::kIcv96;
+    s.sa.icv_len = config_.esp.icv_len();
     s.sa.encap = udp ? lm::Encap::kUdp : lm::Encap::kNone;
     s.sa.enc_key.assign(k.bytes().begin(), k.bytes().begin() + static_cast<std::ptrdiff_t>(elen));
     s.sa.auth_key.assign(k.bytes().begin() + static_cast<std::ptrdiff_t>(elen), k.bytes().end());
@@ -402,21 +559,101 @@ void Initiator::handle_qm2(const ipsec::HostPacket& pkt, const Header& h) {
     s.sa.only_next_header = 17;
     return s;
   };
-  ipsec::SaSpec in = make(lm::Direction::kInbound, s_->spi_in);
-  ipsec::SaSpec out = make(lm::Direction::kOutbound, s_->spi_out);
+  ipsec::SaSpec in = make(lm::Direction::kInbound, spi_in);
+  ipsec::SaSpec out = make(lm::Direction::kOutbound, spi_out);
   auto st = backend_.add_sa(in);
   if (st) st = backend_.add_sa(out);
   wipe(in.sa.enc_key);
   wipe(in.sa.auth_key);
   wipe(out.sa.enc_key);
   wipe(out.sa.auth_key);
-  if (!st) return fail("installing SAs: " + st.error);
-  Header qh = h;
-  const Bytes h3 = qm_hash3(s_->keys, s_->mid, s_->qni, s_->qnr);
-  PayloadChain chain;
-  chain.add(PayloadType::kHash, h3);
-  state_ = InitiatorState::kDone;
-  send(seal(qh, PayloadType::kHash, chain.bytes(), s_->cipher, s_->qm_iv));
+  return st ? std::string() : st.error;
+}
+
+void Initiator::handle_peer_qm(const ipsec::HostPacket& pkt, const Header& h) {
+  auto it = s_->peer_qms.find(h.message_id);
+  if (it == s_->peer_qms.end()) {  // QM1
+    const Bytes iv = exchange_iv(s_->keys.hash, s_->p1_last, h.message_id, s_->cipher.block_len());
+    auto o = open_message(pkt.payload, h, s_->cipher, iv, nullptr);
+    if (!o || o->msg.payloads.empty() || o->msg.payloads[0].type != PayloadType::kHash ||
+        exchange_hash(s_->keys, h.message_id, {}, after_first_payload(*o)) !=
+            o->msg.payloads[0].body) {
+      ++counters_.dropped;
+      return;
+    }
+    const Payload* sa = o->msg.find(PayloadType::kSa);
+    const Payload* nonce = o->msg.find(PayloadType::kNonce);
+    auto parsed = sa ? parse_sa(sa->body, nullptr) : std::nullopt;
+    if (!nonce || !parsed || parsed->proposals.empty() || parsed->proposals[0].spi.size() != 4 ||
+        parsed->proposals[0].transforms.empty()) {
+      ++counters_.dropped;
+      return;
+    }
+    const Transform& t = parsed->proposals[0].transforms[0];
+    const EspOffer offer = read_esp_transform(t);
+    if (!offer.why.empty() || !(offer.suite == config_.esp)) {
+      ++counters_.dropped;
+      return;
+    }
+    State::PeerQm q;
+    q.ni = nonce->body;
+    q.nr.resize(32);
+    golden::random_bytes(q.nr);
+    q.spi_out = load_be32(parsed->proposals[0].spi.data());
+    q.spi_in = backend_.allocate_spi();
+    q.life_s = offer.life_s;
+    q.life_kb = offer.life_kb;
+    Bytes our_ke;
+    if (offer.group) {
+      const Payload* ke = o->msg.find(PayloadType::kKe);
+      auto dh = DiffieHellman::create(offer.group);
+      std::optional<Secret> z;
+      if (ke && dh) z = dh->shared_secret(ke->body);
+      if (!z) {
+        ++counters_.dropped;
+        return;
+      }
+      q.gxy = std::move(*z);
+      our_ke = dh->public_value();
+    }
+    SaPayload reply;
+    Proposal p;
+    p.number = parsed->proposals[0].number;
+    p.protocol = kProtoEsp;
+    p.spi = spi_bytes(q.spi_in);
+    p.transforms.push_back(t);
+    reply.proposals.push_back(p);
+    PayloadChain rest;
+    rest.add(PayloadType::kSa, encode_sa(reply));
+    rest.add(PayloadType::kNonce, q.nr);
+    if (!our_ke.empty()) rest.add(PayloadType::kKe, our_ke);
+    for (const Payload* id : o->msg.find_all(PayloadType::kId))
+      rest.add(PayloadType::kId, id->body);
+    const Bytes h2 = exchange_hash(s_->keys, h.message_id, q.ni, rest.bytes());
+    q.iv = o->new_iv;
+    Header qh = h;
+    ++counters_.tx;
+    (void)backend_.send_ike(s_->local, s_->remote,
+                            seal(qh, PayloadType::kHash, hash_then(h2, rest), s_->cipher, q.iv));
+    s_->peer_qms[h.message_id] = std::move(q);
+    return;
+  }
+  State::PeerQm& q = it->second;  // QM3
+  auto o = open_message(pkt.payload, h, s_->cipher, q.iv, nullptr);
+  if (!o || o->msg.payloads.size() != 1 ||
+      o->msg.payloads[0].body != qm_hash3(s_->keys, h.message_id, q.ni, q.nr)) {
+    ++counters_.dropped;
+    return;
+  }
+  const std::string st = install_pair(q.spi_in, q.spi_out, q.ni, q.nr, q.gxy, q.life_s, q.life_kb);
+  if (!st.empty()) {
+    ++counters_.dropped;
+  } else {
+    s_->spi_in = q.spi_in;
+    s_->spi_out = q.spi_out;
+    ++counters_.peer_rekeys;
+  }
+  s_->peer_qms.erase(it);
 }
 
 void Initiator::handle_info(const ipsec::HostPacket& pkt, const Header& h) {
@@ -440,6 +677,14 @@ void Initiator::handle_info(const ipsec::HostPacket& pkt, const Header& h) {
     return;
   }
   ++counters_.notifies;
+  for (const Payload* d : o->msg.find_all(PayloadType::kDelete)) {
+    auto dp = parse_delete(d->body, nullptr);
+    if (!dp || dp->protocol != kProtoEsp || dp->spi_size != 4) continue;
+    for (const auto& spi : dp->spis) {  // the responder's inbound: our outbound
+      ++counters_.deletes;
+      (void)backend_.del_sa(load_be32(spi.data()), lm::Direction::kOutbound);
+    }
+  }
   for (const Payload* n : o->msg.find_all(PayloadType::kNotify)) {
     auto np = parse_notify(n->body, nullptr);
     if (!np) continue;

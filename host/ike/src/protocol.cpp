@@ -76,14 +76,16 @@ void read_lifetimes(const Transform& t, std::uint16_t type_attr, std::uint16_t d
 
 }  // namespace
 
+std::string_view to_string(AuthMethod a) { return a == AuthMethod::kRsaSig ? "rsa-sig" : "psk"; }
+
 std::string to_string(const Phase1Proposal& p) {
   return std::string(cipher_name(p.cipher)) + "-" + std::string(to_string(p.hash)) + "-" +
-         group_name(p.group);
+         group_name(p.group) + (p.auth == AuthMethod::kRsaSig ? "-rsasig" : "");
 }
 
 std::string to_string(const EspProposal& p) {
   return std::string(cipher_name(p.cipher)) + "-" +
-         (p.integ == lm::Integ::kHmacSha256 ? "sha256" : "sha1");
+         (p.integ == lm::Integ::kHmacSha256 ? (p.sha256_96 ? "sha256-96" : "sha256") : "sha1");
 }
 
 std::vector<Phase1Proposal> default_phase1_proposals() {
@@ -118,7 +120,8 @@ Transform phase1_transform(const Phase1Proposal& p, std::uint64_t life_s, std::u
   if (p.hash == HashAlg::kSha256) h = p1::kHashSha256;
   if (p.hash == HashAlg::kSha384) h = p1::kHashSha384;
   t.attributes.push_back(Attribute::basic(p1::kHash, h));
-  t.attributes.push_back(Attribute::basic(p1::kAuthMethod, p1::kAuthPsk));
+  t.attributes.push_back(Attribute::basic(
+      p1::kAuthMethod, p.auth == AuthMethod::kRsaSig ? p1::kAuthRsaSig : p1::kAuthPsk));
   t.attributes.push_back(Attribute::basic(p1::kGroup, p.group));
   if (life_s) {
     t.attributes.push_back(Attribute::basic(p1::kLifeType, p1::kLifeSeconds));
@@ -197,6 +200,7 @@ Phase1Offer read_phase1_transform(const Transform& t) {
   }
   o.suite.group = *grp;
   o.auth = *auth;
+  if (*auth == p1::kAuthRsaSig) o.suite.auth = AuthMethod::kRsaSig;
   return o;
 }
 

@@ -1,5 +1,7 @@
 #include "l2sec/ike/responder.hpp"
 
+#include <openssl/crypto.h>
+
 #include <algorithm>
 #include <deque>
 #include <sstream>
@@ -20,6 +22,10 @@ constexpr std::uint64_t kDefaultIkeLife = 28800;    // RFC 2407 4.5 as well
 
 std::string id_text(const IdPayload& id) {
   if (auto a = id.ipv4()) return ipv4_to_string(*a);
+  if (id.type == kIdDerAsn1Dn) {
+    std::string dn = dn_text(id.data);
+    if (!dn.empty()) return dn;
+  }
   if (id.type == kIdFqdn || id.type == kIdUserFqdn || id.type == kIdKeyId) {
     std::string s;
     for (auto c : id.data) s.push_back(c >= 0x20 && c < 0x7f ? static_cast<char>(c) : '.');
@@ -33,10 +39,6 @@ bool is_vid(const Payload& p, const std::array<std::uint8_t, 16>& v) {
 }
 
 std::uint32_t spi32(ByteView b) { return b.size() == 4 ? load_be32(b.data()) : 0; }
-
-lm::IcvLen icv_for(lm::Integ i) {
-  return i == lm::Integ::kHmacSha256 ? lm::IcvLen::kIcv128 : lm::IcvLen::kIcv96;
-}
 
 Bytes spi_bytes(std::uint32_t spi) {
   Bytes b(4);
@@ -65,6 +67,8 @@ std::string_view to_string(IkeState s) {
       return "MM_SA_SENT";
     case IkeState::kMmKeSent:
       return "MM_KE_SENT";
+    case IkeState::kAmSent:
+      return "AM_SENT";
     case IkeState::kEstablished:
       return "ESTABLISHED";
   }
@@ -87,6 +91,9 @@ std::string_view to_string(NatTMethod m) {
 
 struct Responder::QuickMode {
   std::uint32_t mid = 0;
+  bool ours = false;  // we initiated it (our rekey): ni is ours, nr the peer's
+  SaHandle rekey_handle = ipsec::kNoHandle;
+  std::unique_ptr<DiffieHellman> dh;  // ours with PFS: our private value
   Bytes iv;
   Bytes ni;
   Bytes nr;
@@ -118,7 +125,9 @@ struct Responder::IkeSa {
   bool nat_peer = false;
   bool group_psk = false;
   bool dpd = false;
+  bool certreq = false;
   Bytes sai_b;
+  Bytes idii_b;  // Aggressive Mode: the initiator's ID from AM1, for HASH_I
   Bytes gxi;
   Bytes gxr;
   Bytes ni;
@@ -138,6 +147,9 @@ struct Responder::IkeSa {
   std::map<std::uint32_t, std::unique_ptr<QuickMode>> qms;
   std::set<std::uint32_t> done_mids;
   std::deque<std::uint32_t> done_order;  // done_mids is bounded: the oldest go first
+  // Our rekeys: QM2 received and the QM3 we answered, so a retransmitted QM2 (our QM3 lost) gets
+  // the same QM3 again (the peer installs its SAs only on QM3). The last few only.
+  std::map<std::uint32_t, std::pair<Bytes, Bytes>> our_qm3;
   std::uint32_t dpd_seq = 0;
   unsigned dpd_outstanding = 0;
   Clock::time_point dpd_sent;
@@ -149,6 +161,10 @@ struct Responder::IkeSa {
 struct Responder::Child {
   ChildInfo info;
   bool l2tp = false;
+  std::uint16_t pfs_group = 0;                 // what it was negotiated with (our rekey repeats it)
+  std::optional<Clock::time_point> retire_at;  // replaced by a rekey: deleted then at the latest
+  std::uint32_t successor_spi_in = 0;          // the replacing pair's inbound SA
+  bool release = false;                        // single-shot: delete on the next tick
 };
 
 Responder::Responder(IkeConfig config, ipsec::Backend& backend)
@@ -247,12 +263,19 @@ void Responder::on_packet(const ipsec::HostPacket& pkt, Clock::time_point now) {
       if (!sa) break;
       return process_main_mode(sa, pkt, *h, now);
     }
-    case ExchangeType::kAggressive:
+    case ExchangeType::kAggressive: {
+      if (config_.aggressive_mode) {
+        if (zero_rcookie) return process_am1(pkt, *h, now);
+        IkeSa* sa = find_sa(h->icookie, h->rcookie);
+        if (!sa) break;
+        return process_am3(*sa, pkt, *h, now);
+      }
       ++counters_.aggressive_refused;
       log::notice("ike") << "from " << ipsec::to_string(pkt.peer)
                          << ": Aggressive Mode refused (not enabled)";
       if (zero_rcookie) send_clear_notify(pkt, *h, NotifyType::kInvalidExchangeType);
       return;
+    }
     case ExchangeType::kQuickMode: {
       IkeSa* sa = find_sa(h->icookie, h->rcookie);
       if (!sa) break;
@@ -323,7 +346,12 @@ void Responder::process_mm1(const ipsec::HostPacket& pkt, const Header& h, Clock
   std::string reasons;
   for (const auto& t : prop.transforms) {
     Phase1Offer o = read_phase1_transform(t);
-    if (o.why.empty() && o.auth != p1::kAuthPsk) o.why = "auth method " + std::to_string(o.auth);
+    if (o.why.empty() && o.auth != p1::kAuthPsk && o.auth != p1::kAuthRsaSig) {
+      o.why = "auth method " + std::to_string(o.auth);
+    }
+    if (o.why.empty() && o.suite.auth == AuthMethod::kRsaSig && !config_.has_credentials()) {
+      o.why = "RSA signatures without a configured CA and certificate";
+    }
     if (o.why.empty() && (!DiffieHellman::supported(o.suite.group) ||
                           std::find(config_.ike_proposals.begin(), config_.ike_proposals.end(),
                                     o.suite) == config_.ike_proposals.end())) {
@@ -392,6 +420,258 @@ void Responder::process_mm1(const ipsec::HostPacket& pkt, const Header& h, Clock
   send(ref, assemble(rh, chain), true);
 }
 
+void Responder::process_am1(const ipsec::HostPacket& pkt, const Header& h, Clock::time_point now) {
+  for (auto& [key, sa] : sas_) {  // a retransmitted AM1 gets the same AM2
+    if (sa->ci == h.icookie && sa->peer == pkt.peer && sa->state == IkeState::kAmSent) {
+      if (sa->last_request == pkt.payload) {
+        ++counters_.retransmits_answered;
+        send(*sa, sa->last_response, false);
+      } else {
+        ++counters_.unexpected;
+        log::warning("ike") << "from " << ipsec::to_string(pkt.peer)
+                            << ": a different AM1 for a known initiator cookie, dropped";
+      }
+      return;
+    }
+  }
+  ParseError err = ParseError::kNone;
+  Message m;
+  m.header = h;
+  if (!parse_payloads(h.next, ByteView(pkt.payload).subspan(kHeaderLen), false, m, &err)) {
+    return parse_failed(err, pkt, "AM1");
+  }
+  if (h.message_id != 0 || (h.flags & kFlagEncryption)) return bad("AM1 with M-ID or E flag", pkt);
+  const auto sas = m.find_all(PayloadType::kSa);
+  const auto kes = m.find_all(PayloadType::kKe);
+  const auto nonces = m.find_all(PayloadType::kNonce);
+  const auto ids = m.find_all(PayloadType::kId);
+  if (sas.size() != 1 || kes.size() != 1 || nonces.size() != 1 || ids.size() != 1) {
+    return bad("AM1 without one SA, KE, NONCE and ID", pkt);
+  }
+  if (nonces[0]->body.size() > 256) return bad("AM1 nonce longer than 256 bytes", pkt);
+  auto sa_p = parse_sa(sas[0]->body, &err);
+  if (!sa_p) return parse_failed(err, pkt, "AM1 SA");
+  auto id = parse_id(ids[0]->body, &err);
+  if (!id) return parse_failed(err, pkt, "AM1 ID");
+  if (sa_p->situation != kSitIdentityOnly || sa_p->proposals.size() != 1 ||
+      sa_p->proposals[0].protocol != kProtoIsakmp) {
+    return bad("AM1 SA: not one ISAKMP proposal with SIT_IDENTITY_ONLY", pkt);
+  }
+  if (half_open() >= config_.max_half_open) {
+    ++counters_.half_open_limit;
+    log::warning("ike") << "from " << ipsec::to_string(pkt.peer) << ": half-open limit "
+                        << config_.max_half_open << " reached, AM1 dropped";
+    return;
+  }
+  if (sas_of_peer(pkt.peer.addr) >= config_.max_ike_per_peer) {
+    ++counters_.peer_limit;
+    log::warning("ike") << "from " << ipsec::to_string(pkt.peer) << ": per-peer limit "
+                        << config_.max_ike_per_peer << " reached, AM1 dropped";
+    return;
+  }
+  const Proposal& prop = sa_p->proposals[0];
+  const Transform* chosen = nullptr;
+  Phase1Offer offer;
+  std::string reasons;
+  for (const auto& t : prop.transforms) {
+    Phase1Offer o = read_phase1_transform(t);
+    if (o.why.empty() && o.auth != p1::kAuthPsk) {
+      o.why = "auth method " + std::to_string(o.auth) + " (Aggressive Mode: preshared keys only)";
+    }
+    if (o.why.empty() && (!DiffieHellman::supported(o.suite.group) ||
+                          std::find(config_.ike_proposals.begin(), config_.ike_proposals.end(),
+                                    o.suite) == config_.ike_proposals.end())) {
+      o.why = to_string(o.suite) + " not configured";
+    }
+    if (o.why.empty()) {
+      chosen = &t;
+      offer = o;
+      break;
+    }
+    if (reasons.size() < 400) reasons += (reasons.empty() ? "" : "; ") + o.why;
+  }
+  if (!chosen) {
+    ++counters_.no_proposal;
+    log::warning("ike") << "from " << ipsec::to_string(pkt.peer)
+                        << ": no acceptable Aggressive Mode proposal (" << reasons << ")";
+    send_clear_notify(pkt, h, NotifyType::kNoProposalChosen);
+    return;
+  }
+  auto dh = DiffieHellman::create(offer.suite.group);
+  std::optional<Secret> gxy;
+  if (dh) gxy = dh->shared_secret(kes[0]->body);
+  if (!gxy) {
+    ++counters_.bad_ke;
+    log::warning("ike") << "from " << ipsec::to_string(pkt.peer) << ": invalid AM1 KE for group "
+                        << offer.suite.group << ", dropped";
+    return;
+  }
+  bool group = false;
+  auto psk = choose_psk(pkt, &group);
+  if (!psk) return;
+  auto sa = std::make_unique<IkeSa>();
+  sa->ci = h.icookie;
+  do {
+    golden::random_bytes(sa->cr);
+  } while (sas_.count({sa->ci, sa->cr}));
+  sa->state = IkeState::kAmSent;
+  sa->local = pkt.local;
+  sa->peer = pkt.peer;
+  sa->suite = offer.suite;
+  sa->life_s = std::min(offer.life_s ? offer.life_s : kDefaultIkeLife, config_.ike_lifetime_max_s);
+  sa->sai_b = sas[0]->body;
+  sa->idii_b = ids[0]->body;
+  sa->peer_id = *id;
+  sa->created = now;
+  sa->last_seen = now;
+  for (const Payload* v : m.find_all(PayloadType::kVendorId)) {
+    if (is_vid(*v, vid::kDpd)) sa->dpd = true;
+    if (!config_.nat_t) continue;
+    NatTMethod found = NatTMethod::kNone;
+    if (is_vid(*v, vid::kNatTRfc3947)) found = NatTMethod::kRfc3947;
+    if (is_vid(*v, vid::kNatTDraft03)) found = NatTMethod::kDraft03;
+    if (is_vid(*v, vid::kNatTDraft02) || is_vid(*v, vid::kNatTDraft02n)) {
+      found = NatTMethod::kDraft02;
+    }
+    sa->nat_t = std::max(sa->nat_t, found);
+  }
+  sa->gxy = std::move(*gxy);
+  sa->gxi = kes[0]->body;
+  sa->gxr = dh->public_value();
+  sa->ni = nonces[0]->body;
+  sa->nr.resize(kNonceLen);
+  golden::random_bytes(sa->nr);
+  sa->psk = Secret(Bytes(psk->begin(), psk->end()));
+  OPENSSL_cleanse(psk->data(), psk->size());
+  sa->group_psk = group;
+  sa->keys = derive_phase1_psk(sa->suite.hash, sa->suite.cipher, sa->psk.view(), sa->ni, sa->nr,
+                               sa->gxy.view(), sa->gxi, sa->gxr, sa->ci, sa->cr);
+  sa->psk.clear();
+  auto cipher = Phase1Cipher::create(sa->suite.cipher, sa->keys.enc_key.view());
+  if (!cipher) return bad("phase-1 cipher setup failed", pkt);
+  sa->cipher = std::move(*cipher);
+  sa->iv = sa->keys.iv0;
+  // AM2: SA, KE, Nr, IDir, HASH_R, vendor IDs, NAT-D (the peer as we see it, then us).
+  SaPayload reply;
+  reply.doi = sa_p->doi;
+  reply.situation = sa_p->situation;
+  Proposal rp;
+  rp.number = prop.number;
+  rp.protocol = kProtoIsakmp;
+  rp.transforms.push_back(*chosen);
+  reply.proposals.push_back(std::move(rp));
+  const Bytes idir_b =
+      encode_id(IdPayload::from_ipv4(sa->local.addr, id->protocol, id->protocol ? id->port : 0));
+  PayloadChain chain;
+  chain.add(PayloadType::kSa, encode_sa(reply));
+  chain.add(PayloadType::kKe, sa->gxr);
+  chain.add(PayloadType::kNonce, sa->nr);
+  chain.add(PayloadType::kId, idir_b);
+  chain.add(PayloadType::kHash,
+            hash_r(sa->keys, sa->gxi, sa->gxr, sa->ci, sa->cr, sa->sai_b, idir_b));
+  if (sa->nat_t == NatTMethod::kRfc3947) chain.add(PayloadType::kVendorId, vid::kNatTRfc3947);
+  if (sa->nat_t == NatTMethod::kDraft03) chain.add(PayloadType::kVendorId, vid::kNatTDraft03);
+  if (sa->nat_t == NatTMethod::kDraft02) chain.add(PayloadType::kVendorId, vid::kNatTDraft02);
+  chain.add(PayloadType::kVendorId, vid::kDpd);
+  if (sa->nat_t != NatTMethod::kNone) {
+    chain.add(nat_d_type(sa->nat_t),
+              nat_d_hash(sa->suite.hash, sa->ci, sa->cr, pkt.peer.addr, pkt.peer.port));
+    chain.add(nat_d_type(sa->nat_t),
+              nat_d_hash(sa->suite.hash, sa->ci, sa->cr, pkt.local.addr, pkt.local.port));
+  }
+  Header rh = h;
+  rh.rcookie = sa->cr;
+  rh.flags = 0;
+  sa->last_request = pkt.payload;
+  log::info("ike") << "AM1 from " << ipsec::to_string(pkt.peer) << " (" << id_text(*id)
+                   << "): " << to_string(offer.suite) << ", NAT-T " << to_string(sa->nat_t);
+  IkeSa& ref = *sa;
+  sas_[sa->key()] = std::move(sa);
+  send(ref, assemble(rh, chain), true);
+}
+
+void Responder::process_am3(IkeSa& sa, const ipsec::HostPacket& pkt, const Header& h,
+                            Clock::time_point now) {
+  if (pkt.payload == sa.last_request) {
+    ++counters_.retransmits_answered;
+    if (sa.state == IkeState::kAmSent && !sa.last_response.empty()) {
+      send(sa, sa.last_response, false);
+    }
+    return;
+  }
+  if (sa.state != IkeState::kAmSent) {
+    ++counters_.unexpected;
+    log::warning("ike") << "from " << ipsec::to_string(pkt.peer)
+                        << ": Aggressive Mode message in state " << to_string(sa.state)
+                        << ", dropped";
+    return;
+  }
+  ParseError err = ParseError::kNone;
+  Message m;
+  Bytes new_iv = sa.iv;
+  if (h.flags & kFlagEncryption) {
+    auto o = open_message(pkt.payload, h, sa.cipher, sa.iv, &err);
+    if (!o) {
+      ++counters_.decrypt_failed;
+      log::warning("ike") << "from " << ipsec::to_string(pkt.peer)
+                          << ": AM3 does not decrypt to valid payloads (" << to_string(err)
+                          << "), dropped";
+      return;
+    }
+    m = std::move(o->msg);
+    new_iv = o->new_iv;
+  } else {
+    m.header = h;
+    if (!parse_payloads(h.next, ByteView(pkt.payload).subspan(kHeaderLen), false, m, &err)) {
+      return parse_failed(err, pkt, "AM3");
+    }
+  }
+  const auto hashes = m.find_all(PayloadType::kHash);
+  if (hashes.size() != 1) return bad("AM3 without one HASH", pkt);
+  if (hashes[0]->body != hash_i(sa.keys, sa.gxi, sa.gxr, sa.ci, sa.cr, sa.sai_b, sa.idii_b)) {
+    ++counters_.auth_failed;
+    log::warning("ike") << "from " << ipsec::to_string(pkt.peer) << ": AM3 HASH_I of "
+                        << id_text(sa.peer_id) << " does not verify (wrong preshared key), dropped";
+    return;
+  }
+  // NAT-D (RFC 3947 3.2): the hashes may name the addresses of AM1 or, after a float, these.
+  if (sa.nat_t != NatTMethod::kNone) {
+    const auto natd = m.find_all(nat_d_type(sa.nat_t));
+    if (natd.size() < 2) return bad("AM3 with NAT-T but fewer than two NAT-D payloads", pkt);
+    auto matches = [&](const Payload* p, const Endpoint& a, const Endpoint& b) {
+      return p->body == nat_d_hash(sa.suite.hash, sa.ci, sa.cr, a.addr, a.port) ||
+             p->body == nat_d_hash(sa.suite.hash, sa.ci, sa.cr, b.addr, b.port);
+    };
+    sa.nat_local = !matches(natd[0], sa.local, pkt.local);
+    sa.nat_peer = std::none_of(natd.begin() + 1, natd.end(),
+                               [&](const Payload* p) { return matches(p, sa.peer, pkt.peer); });
+    if (sa.behind_nat()) {
+      ++counters_.nat_detected;
+      log::info("ike") << "NAT detected for " << ipsec::to_string(pkt.peer);
+    }
+  }
+  sa.iv = new_iv;
+  sa.p1_last = sa.iv;
+  follow_peer(sa, pkt);
+  bool contact = false;
+  for (const Payload* n : m.find_all(PayloadType::kNotify)) {
+    auto np = parse_notify(n->body, nullptr);
+    if (np && np->type == static_cast<std::uint16_t>(NotifyType::kInitialContact)) contact = true;
+  }
+  sa.last_request = pkt.payload;
+  sa.last_response.clear();
+  sa.last_seen = now;
+  sa.state = IkeState::kEstablished;
+  sa.dh.reset();
+  ++counters_.ike_established;
+  log::info("ike") << "IKE SA " << to_hex(sa.ci) << " established (Aggressive Mode) with "
+                   << id_text(sa.peer_id) << " at " << ipsec::to_string(sa.peer) << " ("
+                   << to_string(sa.suite) << (sa.group_psk ? ", group key" : "") << ", NAT-T "
+                   << to_string(sa.nat_t) << (sa.behind_nat() ? ", behind NAT" : "") << ")";
+  adopt_children(sa, contact);
+  if (contact) initial_contact(sa);
+}
+
 void Responder::process_main_mode(IkeSa* sa, const ipsec::HostPacket& pkt, const Header& h,
                                   Clock::time_point now) {
   if (pkt.payload == sa->last_request) {
@@ -433,21 +713,15 @@ void Responder::process_mm3(IkeSa& sa, const ipsec::HostPacket& pkt, const Messa
                         << sa.suite.group << " (" << kes[0]->body.size() << " bytes), dropped";
     return;
   }
-  // The key: per-peer first, then the group key of the address the client targeted.
-  std::string psk;
+  const bool rsa = sa.suite.auth == AuthMethod::kRsaSig;
+  std::optional<std::string> psk;
   bool group = false;
-  if (auto it = config_.peer_psk.find(pkt.peer.addr); it != config_.peer_psk.end()) {
-    psk = it->second;
-  } else if (auto g = config_.group_psk.find(pkt.local.addr); g != config_.group_psk.end()) {
-    psk = g->second;
-    group = true;
-  } else {
-    ++counters_.no_psk;
-    log::warning("ike") << "from " << ipsec::to_string(pkt.peer) << ": no preshared key for peer "
-                        << ipv4_to_string(pkt.peer.addr) << " or local address "
-                        << ipv4_to_string(pkt.local.addr) << ", IKE SA dropped";
-    delete_ike_sa(sa.key(), false, "no preshared key");
-    return;
+  if (!rsa) {
+    psk = choose_psk(pkt, &group);
+    if (!psk) {
+      delete_ike_sa(sa.key(), false, "no preshared key");
+      return;
+    }
   }
   // NAT-D (RFC 3947 3.2): the first is our address as the peer sent to it, the rest the peer's.
   const auto natd = m.find_all(nat_d_type(sa.nat_t));
@@ -467,12 +741,19 @@ void Responder::process_mm3(IkeSa& sa, const ipsec::HostPacket& pkt, const Messa
   sa.ni = nonces[0]->body;
   sa.nr.resize(kNonceLen);
   golden::random_bytes(sa.nr);
-  sa.psk = Secret(Bytes(psk.begin(), psk.end()));
   sa.group_psk = group;
   sa.nat_local = nat_local;
   sa.nat_peer = nat_peer;
-  sa.keys = derive_phase1_psk(sa.suite.hash, sa.suite.cipher, sa.psk.view(), sa.ni, sa.nr,
-                              sa.gxy.view(), sa.gxi, sa.gxr, sa.ci, sa.cr);
+  sa.certreq = !m.find_all(PayloadType::kCertReq).empty();
+  if (rsa) {
+    sa.keys = derive_phase1_sig(sa.suite.hash, sa.suite.cipher, sa.ni, sa.nr, sa.gxy.view(), sa.gxi,
+                                sa.gxr, sa.ci, sa.cr);
+  } else {
+    sa.psk = Secret(Bytes(psk->begin(), psk->end()));
+    OPENSSL_cleanse(psk->data(), psk->size());
+    sa.keys = derive_phase1_psk(sa.suite.hash, sa.suite.cipher, sa.psk.view(), sa.ni, sa.nr,
+                                sa.gxy.view(), sa.gxi, sa.gxr, sa.ci, sa.cr);
+  }
   auto cipher = Phase1Cipher::create(sa.suite.cipher, sa.keys.enc_key.view());
   if (!cipher) return bad("phase-1 cipher setup failed", pkt);
   sa.cipher = std::move(*cipher);
@@ -487,6 +768,11 @@ void Responder::process_mm3(IkeSa& sa, const ipsec::HostPacket& pkt, const Messa
   PayloadChain chain;
   chain.add(PayloadType::kKe, sa.gxr);
   chain.add(PayloadType::kNonce, sa.nr);
+  if (rsa) {  // CERTREQ: the CAs we accept client certificates from
+    for (const auto& ca : config_.ca_certs) {
+      chain.add(PayloadType::kCertReq, encode_cert({kCertX509Signature, ca.subject_der()}));
+    }
+  }
   if (sa.nat_t != NatTMethod::kNone) {
     chain.add(nat_d_type(sa.nat_t),
               nat_d_hash(sa.suite.hash, sa.ci, sa.cr, pkt.peer.addr, pkt.peer.port));
@@ -531,8 +817,15 @@ void Responder::process_mm5(IkeSa& sa, const ipsec::HostPacket& pkt, const Heade
                         << "; preshared key mismatch?), dropped";
     return;
   }
+  const bool rsa = sa.suite.auth == AuthMethod::kRsaSig;
   const auto ids = o->msg.find_all(PayloadType::kId);
-  const auto hashes = o->msg.find_all(PayloadType::kHash);
+  const auto hashes = o->msg.find_all(rsa ? PayloadType::kSig : PayloadType::kHash);
+  if (rsa && (ids.size() != 1 || hashes.size() != 1)) {
+    ++counters_.bad_payloads;
+    log::warning("ike") << "from " << ipsec::to_string(pkt.peer)
+                        << ": MM5 without one ID and one SIG, dropped";
+    return;
+  }
   if (ids.size() != 1 || hashes.size() != 1) {
     ++counters_.decrypt_failed;
     log::warning("ike") << "from " << ipsec::to_string(pkt.peer)
@@ -541,14 +834,17 @@ void Responder::process_mm5(IkeSa& sa, const ipsec::HostPacket& pkt, const Heade
   }
   auto id = parse_id(ids[0]->body, &err);
   if (!id) return parse_failed(err, pkt, "MM5 ID");
+  if (rsa && !authenticate_sig(sa, pkt, o->msg, *id, ids[0]->body)) return;
   const Bytes expect = hash_i(sa.keys, sa.gxi, sa.gxr, sa.ci, sa.cr, sa.sai_b, ids[0]->body);
-  if (expect != hashes[0]->body) {
+  if (!rsa && expect != hashes[0]->body) {
     ++counters_.auth_failed;
     log::warning("ike") << "from " << ipsec::to_string(pkt.peer) << ": HASH_I of " << id_text(*id)
                         << " does not verify (wrong preshared key), dropped";
     return;
   }
-  // Authenticated: commit the IV, follow a float to 4500.
+  // Authenticated: commit the IV, follow a float to 4500. strongSwan sends its CERTREQ here,
+  // in MM5, rather than in MM3.
+  if (!o->msg.find_all(PayloadType::kCertReq).empty()) sa.certreq = true;
   sa.iv = o->new_iv;
   follow_peer(sa, pkt);
   sa.peer_id = *id;
@@ -557,13 +853,32 @@ void Responder::process_mm5(IkeSa& sa, const ipsec::HostPacket& pkt, const Heade
     auto np = parse_notify(n->body, nullptr);
     if (np && np->type == static_cast<std::uint16_t>(NotifyType::kInitialContact)) contact = true;
   }
-  // MM6: our ID (protocol/port mirrored from the peer's), HASH_R.
-  const IdPayload our_id =
-      IdPayload::from_ipv4(sa.local.addr, id->protocol, id->protocol ? id->port : 0);
+  // MM6: our ID (protocol/port mirrored from the peer's), HASH_R; with signatures our subject
+  // DN, our certificate when the peer asked for it, and SIG_R.
+  IdPayload our_id = IdPayload::from_ipv4(sa.local.addr, id->protocol, id->protocol ? id->port : 0);
+  if (rsa) {
+    our_id.type = kIdDerAsn1Dn;
+    our_id.data = config_.certificate->subject_der();
+  }
   const Bytes idir_b = encode_id(our_id);
+  const Bytes hr = hash_r(sa.keys, sa.gxi, sa.gxr, sa.ci, sa.cr, sa.sai_b, idir_b);
   PayloadChain chain;
   chain.add(PayloadType::kId, idir_b);
-  chain.add(PayloadType::kHash, hash_r(sa.keys, sa.gxi, sa.gxr, sa.ci, sa.cr, sa.sai_b, idir_b));
+  if (rsa) {
+    if (sa.certreq) {
+      chain.add(PayloadType::kCert, encode_cert({kCertX509Signature, config_.certificate->der()}));
+    }
+    const Bytes sig = config_.private_key->sign_ike(hr);
+    if (sig.empty()) {
+      ++counters_.auth_failed;
+      log::error("ike") << "signing SIG_R with our private key failed, IKE SA dropped";
+      delete_ike_sa(sa.key(), false, "signing failed");
+      return;
+    }
+    chain.add(PayloadType::kSig, sig);
+  } else {
+    chain.add(PayloadType::kHash, hr);
+  }
   Header rh = h;
   rh.flags = kFlagEncryption;
   Bytes msg = seal(rh, chain.first(), chain.bytes(), sa.cipher, sa.iv);
@@ -575,10 +890,100 @@ void Responder::process_mm5(IkeSa& sa, const ipsec::HostPacket& pkt, const Heade
   ++counters_.ike_established;
   log::info("ike") << "IKE SA " << to_hex(sa.ci) << " established with " << id_text(*id) << " at "
                    << ipsec::to_string(sa.peer) << " (" << to_string(sa.suite)
-                   << (sa.group_psk ? ", group key" : "") << ", NAT-T " << to_string(sa.nat_t)
-                   << (sa.behind_nat() ? ", behind NAT" : "") << ")";
+                   << (sa.group_psk ? ", group key" : "") << (rsa ? ", RSA signature" : "")
+                   << ", NAT-T " << to_string(sa.nat_t) << (sa.behind_nat() ? ", behind NAT" : "")
+                   << ")";
   send(sa, std::move(msg), true);
+  adopt_children(sa, contact);
   if (contact) initial_contact(sa);
+}
+
+std::optional<std::string> Responder::choose_psk(const ipsec::HostPacket& pkt, bool* group) {
+  // Per-peer first, then the wildcard peer 0.0.0.0, then the group key of the address the client
+  // targeted (the JUNOSe order).
+  *group = false;
+  if (auto it = config_.peer_psk.find(pkt.peer.addr); it != config_.peer_psk.end()) {
+    return it->second;
+  }
+  if (auto it = config_.peer_psk.find(0); it != config_.peer_psk.end()) return it->second;
+  if (auto g = config_.group_psk.find(pkt.local.addr); g != config_.group_psk.end()) {
+    *group = true;
+    return g->second;
+  }
+  ++counters_.no_psk;
+  log::warning("ike") << "from " << ipsec::to_string(pkt.peer) << ": no preshared key for peer "
+                      << ipv4_to_string(pkt.peer.addr) << " or local address "
+                      << ipv4_to_string(pkt.local.addr) << ", IKE SA dropped";
+  return std::nullopt;
+}
+
+bool Responder::authenticate_sig(IkeSa& sa, const ipsec::HostPacket& pkt, const Message& m,
+                                 const IdPayload& id, ByteView idii_b) {
+  // The first X.509 certificate is the peer's own, any further ones intermediates.
+  std::vector<Certificate> certs;
+  for (const Payload* p : m.find_all(PayloadType::kCert)) {
+    ParseError err = ParseError::kNone;
+    auto c = parse_cert(p->body, &err);
+    if (!c) {
+      parse_failed(err, pkt, "MM5 CERT");
+      return false;
+    }
+    if (c->encoding != kCertX509Signature) continue;
+    auto x = Certificate::from_der(c->data);
+    if (!x) {
+      ++counters_.cert_refused;
+      log::warning("ike") << "from " << ipsec::to_string(pkt.peer)
+                          << ": MM5 CERT is not a DER X.509 certificate, dropped";
+      return false;
+    }
+    certs.push_back(std::move(*x));
+  }
+  if (certs.empty()) {
+    ++counters_.cert_refused;
+    log::warning("ike") << "from " << ipsec::to_string(pkt.peer) << ": MM5 of " << id_text(id)
+                        << " carries no X.509 certificate, dropped";
+    return false;
+  }
+  const std::vector<Certificate> chain(certs.begin() + 1, certs.end());
+  const std::string why = verify_certificate(certs[0], chain, config_.ca_certs);
+  if (!why.empty()) {
+    ++counters_.cert_refused;
+    log::warning("ike") << "from " << ipsec::to_string(pkt.peer) << ": certificate "
+                        << certs[0].subject_text() << " refused: " << why << ", dropped";
+    return false;
+  }
+  if (!id_matches(certs[0], id)) {
+    ++counters_.id_mismatch;
+    log::warning("ike") << "from " << ipsec::to_string(pkt.peer) << ": ID " << id_text(id)
+                        << " does not match certificate " << certs[0].subject_text() << ", dropped";
+    return false;
+  }
+  const Bytes expect = hash_i(sa.keys, sa.gxi, sa.gxr, sa.ci, sa.cr, sa.sai_b, idii_b);
+  if (!verify_ike_signature(certs[0], expect, m.find(PayloadType::kSig)->body)) {
+    ++counters_.auth_failed;
+    log::warning("ike") << "from " << ipsec::to_string(pkt.peer) << ": SIG_I of " << id_text(id)
+                        << " does not verify, dropped";
+    return false;
+  }
+  return true;
+}
+
+void Responder::adopt_children(IkeSa& sa, bool initial_contact) {
+  // Children whose IKE SA expired (deleted at its lifetime) and that belong to this peer: the new
+  // IKE SA takes them over, unless INITIAL-CONTACT says the peer has forgotten them.
+  std::vector<std::uint32_t> stale;
+  for (auto& [spi, c] : children_) {
+    if (c->info.peer != sa.peer || find_sa(c->info.icookie, c->info.rcookie)) continue;
+    if (initial_contact) {
+      stale.push_back(spi);
+      continue;
+    }
+    c->info.icookie = sa.ci;
+    c->info.rcookie = sa.cr;
+    ++counters_.children_adopted;
+    log::info("ike") << "child SA " << c->info.handle << " now under IKE SA " << to_hex(sa.ci);
+  }
+  for (auto spi : stale) delete_child(spi, false, "INITIAL-CONTACT");
 }
 
 void Responder::initial_contact(IkeSa& sa) {
@@ -622,12 +1027,19 @@ void Responder::process_quick_mode(IkeSa& sa, const ipsec::HostPacket& pkt, cons
   }
   if (auto it = sa.qms.find(h.message_id); it != sa.qms.end()) {
     QuickMode& qm = *it->second;
+    if (qm.ours) return process_qm2(sa, qm, pkt, h, now);
     if (pkt.payload == qm.last_request) {
       ++counters_.retransmits_answered;
       send(sa, qm.last_response, false);
       return;
     }
     return process_qm3(sa, qm, pkt, h, now);
+  }
+  if (auto q3 = sa.our_qm3.find(h.message_id);
+      q3 != sa.our_qm3.end() && q3->second.first == pkt.payload) {
+    ++counters_.retransmits_answered;
+    send(sa, q3->second.second, false);
+    return;
   }
   if (sa.done_mids.count(h.message_id)) {
     ++counters_.unexpected;
@@ -749,6 +1161,9 @@ void Responder::process_qm1(IkeSa& sa, const ipsec::HostPacket& pkt, const Heade
       if (e.why.empty()) {
         chosen_p = &p;
         offer = e;
+        // The ICV length is ours to choose (sha256-96): take it from the configured suite.
+        offer.suite =
+            *std::find(config_.esp_proposals.begin(), config_.esp_proposals.end(), e.suite);
         break;
       }
       if (reasons.size() < 400) reasons += e.why + "; ";
@@ -885,7 +1300,6 @@ void Responder::process_qm3(IkeSa& sa, QuickMode& qm, const ipsec::HostPacket& p
   }
   follow_peer(sa, pkt);
   sa.last_seen = now;
-  const bool udp = sa.behind_nat();
   // Rekey of an existing pair (same IKE peer, same client, same L2TP port): keep its handle.
   SaHandle handle = ipsec::kNoHandle;
   for (const auto& [spi, c] : children_) {
@@ -896,6 +1310,11 @@ void Responder::process_qm3(IkeSa& sa, QuickMode& qm, const ipsec::HostPacket& p
     }
   }
   if (handle == ipsec::kNoHandle) handle = next_handle_++;
+  install_child(sa, qm, handle, now);
+}
+
+void Responder::install_child(IkeSa& sa, QuickMode& qm, SaHandle handle, Clock::time_point now) {
+  const bool udp = sa.behind_nat();
   const std::size_t klen = esp_keymat_len(qm.offer.suite);
   const std::size_t elen = golden::cipher_key_len(qm.offer.suite.cipher);
   Secret kin = quick_mode_keymat(sa.keys.hash, sa.keys.skeyid_d.view(), qm.gxy.view(), kProtoEsp,
@@ -914,7 +1333,7 @@ void Responder::process_qm3(IkeSa& sa, QuickMode& qm, const ipsec::HostPacket& p
     s.sa.direction = dir;
     s.sa.cipher = qm.offer.suite.cipher;
     s.sa.integ = qm.offer.suite.integ;
-    s.sa.icv_len = icv_for(qm.offer.suite.integ);
+    s.sa.icv_len = qm.offer.suite.icv_len();
     s.sa.encap = udp ? lm::Encap::kUdp : lm::Encap::kNone;
     s.sa.enc_key.assign(k.bytes().begin(), k.bytes().begin() + static_cast<std::ptrdiff_t>(elen));
     s.sa.auth_key.assign(k.bytes().begin() + static_cast<std::ptrdiff_t>(elen), k.bytes().end());
@@ -949,8 +1368,16 @@ void Responder::process_qm3(IkeSa& sa, QuickMode& qm, const ipsec::HostPacket& p
     sa.qms.erase(mid);
     return;
   }
+  // Make before break: the pairs this one replaces (a rekey by either side, or both at once) go
+  // once the new one carries traffic or after the grace period, with a DELETE.
+  for (auto& [spi, other] : children_) {
+    if (other->info.handle != handle || other->retire_at) continue;
+    other->retire_at = now + config_.rekey_grace;
+    other->successor_spi_in = qm.spi_in;
+  }
   auto c = std::make_unique<Child>();
   c->l2tp = qm.l2tp;
+  c->pfs_group = qm.offer.group;
   c->info.handle = handle;
   c->info.local = sa.local;
   c->info.peer = sa.peer;
@@ -1102,7 +1529,8 @@ void Responder::delete_child(std::uint32_t spi_out, bool notify_peer, std::strin
   if (!handle_lives && on_child_down) on_child_down(handle);
 }
 
-void Responder::delete_ike_sa(const SaKey& key, bool notify_peer, std::string_view why) {
+void Responder::delete_ike_sa(const SaKey& key, bool notify_peer, std::string_view why,
+                              bool keep_children) {
   auto it = sas_.find(key);
   if (it == sas_.end()) return;
   IkeSa& sa = *it->second;
@@ -1116,6 +1544,7 @@ void Responder::delete_ike_sa(const SaKey& key, bool notify_peer, std::string_vi
   }
   std::vector<std::uint32_t> orphans;
   for (auto& [spi, c] : children_) {
+    if (keep_children) break;  // they keep the cookies of an IKE SA that is gone
     if (c->info.icookie != sa.ci || c->info.rcookie != sa.cr) continue;
     if (heir) {
       c->info.icookie = heir->ci;
@@ -1140,12 +1569,24 @@ void Responder::delete_ike_sa(const SaKey& key, bool notify_peer, std::string_vi
   sas_.erase(key);  // Secrets and Phase1Keys wipe themselves
 }
 
-void Responder::on_event(const ipsec::Event& ev, Clock::time_point) {
+void Responder::on_event(const ipsec::Event& ev, Clock::time_point now) {
   switch (ev.kind) {
-    case ipsec::EventKind::kSoftExpire:
+    case ipsec::EventKind::kSoftExpire: {
       log::info("ike") << "child SA " << ev.handle << " SPI " << std::hex << ev.spi << std::dec
-                       << " reached its soft lifetime (the client rekeys)";
+                       << " reached its soft lifetime";
+      if (!config_.rekey) return;
+      for (auto& [spi, c] : children_) {
+        if (c->info.spi_in != ev.spi && c->info.spi_out != ev.spi) continue;
+        if (c->retire_at) return;  // already replaced (the client rekeyed first)
+        const bool newer = std::any_of(children_.begin(), children_.end(), [&](const auto& kv) {
+          return kv.second.get() != c.get() && kv.second->info.handle == c->info.handle &&
+                 kv.second->info.installed > c->info.installed;
+        });
+        if (!newer) start_rekey(spi, now);
+        return;
+      }
       return;
+    }
     case ipsec::EventKind::kHardExpire:
     case ipsec::EventKind::kSeqOverflow: {
       for (auto& [spi, c] : children_) {
@@ -1177,6 +1618,7 @@ void Responder::on_event(const ipsec::Event& ev, Clock::time_point) {
 
 void Responder::tick(Clock::time_point now) {
   std::vector<std::pair<SaKey, std::string>> doomed;
+  std::vector<SaKey> expired;
   for (auto& [key, sa] : sas_) {
     if (sa->state != IkeState::kEstablished) {
       if (now - sa->created > config_.half_open_timeout) {
@@ -1186,7 +1628,7 @@ void Responder::tick(Clock::time_point now) {
       continue;
     }
     if (now - sa->created > std::chrono::seconds(sa->life_s)) {
-      doomed.emplace_back(key, "IKE SA lifetime");
+      expired.push_back(key);
       continue;
     }
     // Quick Mode: resend QM2 while QM3 is missing, then give up.
@@ -1195,6 +1637,11 @@ void Responder::tick(Clock::time_point now) {
       if (now - qm->sent < config_.retransmit_interval) continue;
       if (qm->retransmits >= config_.retransmit_count) {
         ++counters_.qm_expired;
+        if (qm->ours) {
+          ++counters_.rekeys_failed;
+          log::warning("ike") << "rekey of child SA " << qm->rekey_handle << " with "
+                              << ipsec::to_string(sa->peer) << ": no answer, the old pair expires";
+        }
         gone.push_back(mid);
         continue;
       }
@@ -1231,6 +1678,205 @@ void Responder::tick(Clock::time_point now) {
     }
   }
   for (auto& [key, why] : doomed) delete_ike_sa(key, why != "half-open timeout", why);
+  // The IKE SA's lifetime: DELETE it; its children stay until their own expiry (a new IKE SA of
+  // the peer adopts them).
+  for (const auto& key : expired) {
+    ++counters_.ike_expired;
+    delete_ike_sa(key, true, "IKE SA lifetime", true);
+  }
+  // Pairs replaced by a rekey: gone once the successor carries traffic or the grace is over;
+  // single-shot releases.
+  std::vector<std::pair<std::uint32_t, std::string_view>> retire;
+  for (const auto& [spi, c] : children_) {
+    if (c->release) {
+      retire.emplace_back(spi, "single-shot tunnel finished");
+      continue;
+    }
+    if (!c->retire_at) continue;
+    bool traffic = false;
+    if (c->successor_spi_in) {
+      auto st = backend_.query_sa(c->successor_spi_in, lm::Direction::kInbound);
+      traffic = st && st->stats.packets > 0;
+    }
+    if (traffic || now >= *c->retire_at) retire.emplace_back(spi, "replaced by a rekey");
+  }
+  for (const auto& [spi, why] : retire) {
+    if (why == "replaced by a rekey") ++counters_.children_retired;
+    delete_child(spi, true, why);
+  }
+}
+
+bool Responder::delete_child_sa(SaHandle handle, std::string_view why) {
+  std::vector<std::uint32_t> spis;
+  for (const auto& [spi, c] : children_) {
+    if (c->info.handle == handle) spis.push_back(spi);
+  }
+  for (auto spi : spis) delete_child(spi, true, why);
+  return !spis.empty();
+}
+
+bool Responder::release_child_sa(SaHandle handle) {
+  bool any = false;
+  for (auto& [spi, c] : children_) {
+    if (c->info.handle != handle) continue;
+    c->release = true;
+    any = true;
+  }
+  return any;
+}
+
+bool Responder::start_rekey(std::uint32_t child_spi_out, Clock::time_point now) {
+  auto cit = children_.find(child_spi_out);
+  if (cit == children_.end()) return false;
+  const Child& c = *cit->second;
+  IkeSa* sa = find_sa(c.info.icookie, c.info.rcookie);
+  if (!sa || sa->state != IkeState::kEstablished) {
+    log::notice("ike") << "child SA " << c.info.handle
+                       << ": no IKE SA to rekey it on, it expires (the client may rekey)";
+    return false;
+  }
+  for (const auto& [mid, q] : sa->qms) {
+    if (q->ours && q->rekey_handle == c.info.handle) return false;  // under way
+  }
+  if (sa->qms.size() >= kMaxPendingQuickModes) return false;
+  auto qm = std::make_unique<QuickMode>();
+  qm->ours = true;
+  qm->rekey_handle = c.info.handle;
+  while (qm->mid == 0 || sa->qms.count(qm->mid) || sa->done_mids.count(qm->mid)) {
+    std::uint8_t r[4];
+    golden::random_bytes(r);
+    qm->mid = load_be32(r);
+  }
+  const bool udp = c.info.encap == lm::Encap::kUdp;
+  const bool rfc = sa->nat_t == NatTMethod::kRfc3947;
+  EspOffer offer;
+  offer.suite = c.info.suite;
+  offer.mode =
+      udp ? (rfc ? p2::kModeUdpTransportRfc : p2::kModeUdpTransportDraft) : p2::kModeTransport;
+  offer.group = c.pfs_group;
+  offer.life_s = c.info.hard.seconds;
+  offer.life_kb = c.info.hard.bytes / 1024;
+  qm->offer = offer;
+  qm->l2tp = c.l2tp;
+  qm->peer_inner = c.info.peer_inner_addr;
+  qm->lac_port = c.info.lac_port;
+  if (auto st = backend_.query_sa(c.info.spi_in, lm::Direction::kInbound)) {
+    qm->natoa_peer = st->sa.natoa_peer;
+    qm->natoa_local = st->sa.natoa_local;
+  }
+  qm->spi_in = backend_.allocate_spi();
+  qm->ni.resize(kNonceLen);
+  golden::random_bytes(qm->ni);
+  SaPayload sap;
+  Proposal p;
+  p.protocol = kProtoEsp;
+  p.spi = spi_bytes(qm->spi_in);
+  p.transforms.push_back(esp_transform(offer));
+  sap.proposals.push_back(std::move(p));
+  PayloadChain rest;
+  rest.add(PayloadType::kSa, encode_sa(sap));
+  rest.add(PayloadType::kNonce, qm->ni);
+  if (offer.group) {
+    qm->dh = DiffieHellman::create(offer.group);
+    if (!qm->dh) return false;
+    rest.add(PayloadType::kKe, qm->dh->public_value());
+  }
+  if (c.l2tp) {  // the same selectors, seen from our side: us UDP/1701, the client UDP/its port
+    rest.add(PayloadType::kId,
+             encode_id(IdPayload::from_ipv4(sa->local.addr, 17, golden::kPortL2tp)));
+    rest.add(PayloadType::kId, encode_id(IdPayload::from_ipv4(
+                                   c.info.peer_inner_addr ? c.info.peer_inner_addr : sa->peer.addr,
+                                   17, c.info.lac_port)));
+  }
+  if (udp) {
+    if (rfc) {
+      rest.add(PayloadType::kNatOa, encode_nat_oa({kIdIpv4Addr, sa->local.addr}));
+      rest.add(PayloadType::kNatOa, encode_nat_oa({kIdIpv4Addr, sa->peer.addr}));
+    } else {
+      rest.add(PayloadType::kNatOaDraft, encode_nat_oa({kIdIpv4Addr, sa->local.addr}));
+    }
+  }
+  Header h;
+  h.icookie = sa->ci;
+  h.rcookie = sa->cr;
+  h.exchange = ExchangeType::kQuickMode;
+  h.message_id = qm->mid;
+  qm->iv = exchange_iv(sa->keys.hash, sa->p1_last, qm->mid, sa->cipher.block_len());
+  const Bytes h1 = exchange_hash(sa->keys, qm->mid, {}, rest.bytes());
+  Bytes msg = seal(h, PayloadType::kHash, hash_then(h1, rest), sa->cipher, qm->iv);
+  qm->last_response = msg;  // what tick() retransmits
+  qm->sent = now;
+  ++counters_.rekeys_started;
+  log::info("ike") << "rekeying child SA " << c.info.handle << " with "
+                   << ipsec::to_string(sa->peer) << ": Quick Mode " << qm->mid << " "
+                   << to_string(offer.suite) << (offer.group ? " PFS" : "");
+  sa->qms[qm->mid] = std::move(qm);
+  send(*sa, std::move(msg), false);
+  return true;
+}
+
+void Responder::process_qm2(IkeSa& sa, QuickMode& qm, const ipsec::HostPacket& pkt, const Header& h,
+                            Clock::time_point now) {
+  ParseError err = ParseError::kNone;
+  auto o = open_message(pkt.payload, h, sa.cipher, qm.iv, &err);
+  if (!o) return parse_failed(err, pkt, "QM2");
+  const Message& m = o->msg;
+  if (m.payloads.empty() || m.payloads[0].type != PayloadType::kHash ||
+      exchange_hash(sa.keys, qm.mid, qm.ni, after_first_payload(*o)) != m.payloads[0].body) {
+    ++counters_.hash_failed;
+    log::warning("ike") << "from " << ipsec::to_string(pkt.peer) << ": QM2 HASH(2) wrong, dropped";
+    return;
+  }
+  const auto sas = m.find_all(PayloadType::kSa);
+  const auto nonces = m.find_all(PayloadType::kNonce);
+  const auto kes = m.find_all(PayloadType::kKe);
+  const std::uint32_t mid = qm.mid;
+  auto refuse = [&](std::string_view why) {
+    ++counters_.rekeys_failed;
+    log::warning("ike") << "from " << ipsec::to_string(pkt.peer) << ": QM2 of our rekey " << mid
+                        << ": " << why << ", rekey abandoned";
+    remember_mid(sa, mid);
+    sa.qms.erase(mid);
+  };
+  if (sas.size() != 1 || nonces.size() != 1 || kes.size() > 1) {
+    return refuse("need one SA, one NONCE, at most one KE");
+  }
+  auto sa_p = parse_sa(sas[0]->body, &err);
+  if (!sa_p || sa_p->proposals.size() != 1 || sa_p->proposals[0].protocol != kProtoEsp ||
+      sa_p->proposals[0].spi.size() != 4 || sa_p->proposals[0].transforms.size() != 1) {
+    return refuse("SA is not one ESP proposal with one transform");
+  }
+  const EspOffer got = read_esp_transform(sa_p->proposals[0].transforms[0]);
+  if (!got.why.empty() || !(got.suite == qm.offer.suite) || got.group != qm.offer.group) {
+    return refuse("the peer chose what we did not offer");
+  }
+  if (got.life_s && got.life_s < qm.offer.life_s) qm.offer.life_s = got.life_s;
+  qm.spi_out = spi32(sa_p->proposals[0].spi);
+  if (qm.spi_out < 256) return refuse("SPI below 256");
+  qm.nr = nonces[0]->body;
+  if (qm.offer.group) {
+    std::optional<Secret> z;
+    if (!kes.empty() && qm.dh) z = qm.dh->shared_secret(kes[0]->body);
+    if (!z) {
+      ++counters_.bad_ke;
+      return refuse("PFS KE missing or invalid");
+    }
+    qm.gxy = std::move(*z);
+    qm.dh.reset();
+  }
+  qm.iv = o->new_iv;
+  follow_peer(sa, pkt);
+  sa.last_seen = now;
+  // QM3: HASH(3), then the new pair (inbound first), under the old handle.
+  PayloadChain chain;
+  chain.add(PayloadType::kHash, qm_hash3(sa.keys, qm.mid, qm.ni, qm.nr));
+  Header rh = h;
+  Bytes msg = seal(rh, PayloadType::kHash, chain.bytes(), sa.cipher, qm.iv);
+  if (sa.our_qm3.size() >= 4) sa.our_qm3.erase(sa.our_qm3.begin());
+  sa.our_qm3[qm.mid] = {pkt.payload, msg};
+  send(sa, std::move(msg), false);
+  ++counters_.rekeys_done;
+  install_child(sa, qm, qm.rekey_handle, now);
 }
 
 std::vector<IkeSaInfo> Responder::ike_sas() const {
@@ -1249,6 +1895,8 @@ std::vector<IkeSaInfo> Responder::ike_sas() const {
     i.nat_peer = sa->nat_peer;
     i.group_psk = sa->group_psk;
     i.dpd = sa->dpd;
+    i.auth = sa->suite.auth;
+    i.certreq = sa->certreq;
     i.peer_id = sa->state == IkeState::kEstablished ? id_text(sa->peer_id) : "";
     i.created = sa->created;
     i.lifetime_s = sa->life_s;

@@ -1,10 +1,9 @@
 #include "l2sec/ipsec/soft_backend.hpp"
 
-#include <openssl/crypto.h>
-
 #include <cstring>
 
 #include "l2sec/golden/classify.hpp"
+#include "l2sec/golden/crypto.hpp"
 #include "l2sec/golden/ipv4.hpp"
 #include "l2sec/log.hpp"
 
@@ -12,10 +11,7 @@ namespace l2sec::ipsec {
 namespace {
 
 constexpr std::size_t kNonEspMarker = 4;
-void wipe(Bytes& b) {
-  if (!b.empty()) OPENSSL_cleanse(b.data(), b.size());
-  b.clear();
-}
+using golden::wipe;
 
 SaStatus status_of(const SaSpec& spec, const golden::Sa* sa, bool active,
                    Clock::time_point installed) {

@@ -15,6 +15,15 @@
 
 namespace l2sec::golden {
 
+void wipe(Bytes& b) {
+  if (!b.empty()) OPENSSL_cleanse(b.data(), b.size());
+  b.clear();
+}
+
+void wipe(MutableByteView b) {
+  if (!b.empty()) OPENSSL_cleanse(b.data(), b.size());
+}
+
 std::size_t cipher_key_len(Cipher c) {
   switch (c) {
     case Cipher::kAesCbc128:

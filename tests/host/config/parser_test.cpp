@@ -204,6 +204,48 @@ TEST(ConfigParse, ManualKey) {
             "198.18.5.5: no key (expected: key <string>)");
 }
 
+TEST(ConfigParse, CertificatesForRsaSignatures) {
+  auto c = parse_ok(
+      "ipsec ca-certificate /etc/l2sec/ca.pem\n"
+      "ipsec certificate \"/etc/l2sec/gw cert.pem\" private-key /etc/l2sec/gw.key\n"
+      "ipsec isakmp-policy-rule 10\nauthentication rsa-sig\nexit\n");
+  EXPECT_EQ(c.ca_certificate, "/etc/l2sec/ca.pem");
+  EXPECT_EQ(c.certificate, "/etc/l2sec/gw cert.pem");
+  EXPECT_EQ(c.private_key, "/etc/l2sec/gw.key");
+  c = parse_ok(
+      "ipsec ca-certificate /a.pem\nipsec certificate /b.pem private-key /c.key\n"
+      "no ipsec ca-certificate\nno ipsec certificate /b.pem private-key /c.key\n");
+  EXPECT_TRUE(c.ca_certificate.empty());
+  EXPECT_TRUE(c.certificate.empty());
+  EXPECT_TRUE(c.private_key.empty());
+  // rsa-sig rules parse without certificates (l2secd leaves them out, with a warning).
+  c = parse_ok("ipsec isakmp-policy-rule 10\nauthentication rsa-sig\nexit\n");
+  EXPECT_TRUE(c.certificate.empty());
+  EXPECT_FALSE(errors_of("ipsec certificate /b.pem\n").empty());  // private-key is required
+}
+
+TEST(ConfigParse, Sha256TruncatedTo96BitsForAndroid) {
+  auto c = parse_ok(
+      "ipsec transport profile p ip address 198.18.0.2\napplication l2tp\npre-share k\n"
+      "transform-set esp-aes128-sha256 esp-3des-sha\nsha256-96\nexit\n");
+  EXPECT_TRUE(c.transport_profiles.at(0).sha256_96);
+  c = parse_ok(
+      "ipsec transport profile p ip address 198.18.0.2\napplication l2tp\npre-share k\n"
+      "sha256-96\nno sha256-96\nexit\n");
+  EXPECT_FALSE(c.transport_profiles.at(0).sha256_96);
+}
+
+TEST(ConfigParse, AggressiveModeOption) {
+  auto c = parse_ok("ipsec option aggressive-mode\nvirtual-router w\n");
+  EXPECT_TRUE(c.virtual_routers.at(0).aggressive_mode);
+  EXPECT_FALSE(c.virtual_routers.at(1).aggressive_mode);
+  c = parse_ok("ipsec option aggressive-mode\nno ipsec option aggressive-mode\n");
+  EXPECT_FALSE(c.virtual_routers.at(0).aggressive_mode);
+  c = parse_ok("ipsec option aggressive-mode\ndefault ipsec option aggressive-mode\n");
+  EXPECT_FALSE(c.virtual_routers.at(0).aggressive_mode);
+  EXPECT_FALSE(factory_config().virtual_routers.at(0).aggressive_mode);
+}
+
 TEST(ConfigParse, DestinationAndHostProfileFromTheSeed) {
   auto c = parse_ok(std::string(kProfile) +
                     "l2tp destination profile boston4 ip address 0.0.0.0\n"
@@ -496,10 +538,11 @@ TEST(ConfigParse, ErrorsNameFileLineTextAndWhatWasExpected) {
   EXPECT_EQ(r.errors[0].line, 3);
   EXPECT_EQ(r.errors[0].text, "ipsec option nat-x");
   EXPECT_EQ(r.errors[0].to_string(),
-            "boston.cfg:3: \"ipsec option nat-x\": unknown option \"nat-x\" (expected: nat-t)");
+            "boston.cfg:3: \"ipsec option nat-x\": unknown option \"nat-x\" (expected: "
+            "aggressive-mode, nat-t)");
 
   EXPECT_EQ(errors_of("ipsec option").at(0),
-            "test.cfg:1: \"ipsec option\": incomplete command (expected: nat-t)");
+            "test.cfg:1: \"ipsec option\": incomplete command (expected: aggressive-mode, nat-t)");
   EXPECT_EQ(errors_of("ipsec option nat-t now").at(0),
             "test.cfg:1: \"ipsec option nat-t now\": unexpected \"now\" (expected: end of "
             "command)");
@@ -521,7 +564,8 @@ TEST(ConfigParse, ErrorsNameFileLineTextAndWhatWasExpected) {
   EXPECT_EQ(errors_of("l2tp destination profile a ip address 0.0.0.0\nremote host h\n"
                       "ipsec option nat-x\n")
                 .at(0),
-            "test.cfg:3: \"ipsec option nat-x\": unknown option \"nat-x\" (expected: nat-t)");
+            "test.cfg:3: \"ipsec option nat-x\": unknown option \"nat-x\" (expected: "
+            "aggressive-mode, nat-t)");
   EXPECT_EQ(errors_of("ipsec isakmp-policy-rule 1\nlifetime 10\n").at(0),
             "test.cfg:2: \"lifetime 10\": 10 is out of range for <seconds> (expected: 60-86400)");
 }
@@ -601,7 +645,7 @@ TEST(ConfigParse, ReadsFilesAndReportsUnreadableOnes) {
   ASSERT_EQ(r.errors.size(), 1u);
   EXPECT_EQ(r.errors[0].to_string(), path.string() +
                                          ":2: \"ipsec option nat-x\": unknown option \"nat-x\" "
-                                         "(expected: nat-t)");
+                                         "(expected: aggressive-mode, nat-t)");
   {
     std::ofstream out(path);
     out << "hostname boston\n";
@@ -622,7 +666,7 @@ namespace l2sec::config::test {
 namespace {
 
 TEST(ConfigLookups, PreSharedKeyPrecedence) {
-  const RouterConfig c = parse_ok(
+  RouterConfig c = parse_ok(
       "ipsec transport profile t ip address 198.18.0.2\napplication l2tp\npre-share group\nexit\n"
       "ipsec key manual pre-share 198.18.7.7\nkey peer\nexit\n"
       "ipsec key manual pre-share 0.0.0.0\nkey wildcard\nexit\n");
@@ -631,8 +675,11 @@ TEST(ConfigLookups, PreSharedKeyPrecedence) {
     return k != nullptr ? *k : std::string("<none>");
   };
   EXPECT_EQ(key("198.18.0.2", "198.18.7.7"), "peer");
-  EXPECT_EQ(key("198.18.0.2", "198.18.7.8"), "group");
+  EXPECT_EQ(key("198.18.0.2", "198.18.7.8"), "wildcard");  // before the group key (JUNOSe)
   EXPECT_EQ(key("198.18.0.3", "198.18.7.8"), "wildcard");
+  c.manual_keys.pop_back();
+  EXPECT_EQ(key("198.18.0.2", "198.18.7.8"), "group");
+  EXPECT_EQ(key("198.18.0.3", "198.18.7.8"), "<none>");
   EXPECT_EQ(find_pre_shared_key(factory_config(), "default", ip("198.18.0.2"), 1), nullptr);
 }
 

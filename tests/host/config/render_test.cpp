@@ -86,6 +86,8 @@ TEST(ConfigRender, HandWrittenConfigsRoundTrip) {
       "ipsec key manual pre-share 0.0.0.0\nkey \"a \\\\ b\"\nexit\n"
       "ipsec isakmp-policy-rule 9999\nencryption aes192\nhash sha2-256\ngroup 20\n"
       "authentication rsa-sig\nlifetime 60\nexit\n"
+      "ipsec ca-certificate \"/etc/l2sec/ca cert.pem\"\n"
+      "ipsec certificate /etc/l2sec/gw.pem private-key /etc/l2sec/gw.key\n"
       "ipsec transport profile t ip address 198.18.0.2\napplication l2tp\npre-share k\nexit\n"
       "l2tp destination profile none ip address 198.18.44.1\nexit\n"
       "l2tp destination profile hosts ip address 0.0.0.0\nremote host lac1\n"
@@ -166,6 +168,11 @@ class Gen {
       r.authentication = coin() ? IkeAuthentication::kPreShare : IkeAuthentication::kRsaSig;
       r.lifetime_seconds = 60 + below(86341);
       c.isakmp_rules.push_back(r);
+      if (r.authentication == IkeAuthentication::kRsaSig || below(4) == 0) {
+        c.ca_certificate = "/" + text(false);
+        c.certificate = "/" + text(false);
+        c.private_key = "/" + text(false);
+      }
     }
 
     const std::uint32_t n_vr = 1 + below(3);
@@ -178,6 +185,7 @@ class Gen {
       VirtualRouter& vr = c.virtual_routers[v];
       const Ipv4 corp = 0xc6130000u | (v << 8);  // 198.19.v.0
       vr.nat_t = coin();
+      vr.aggressive_mode = coin();
       if (!c.local_databases.empty() && coin()) {
         vr.local_database =
             c.local_databases[below(static_cast<std::uint32_t>(c.local_databases.size()))].name;
@@ -223,6 +231,7 @@ class Gen {
       if (coin()) p.pfs_group = groups[below(5)];
       p.lifetime_seconds = 120 + below(86281);
       p.lifetime_kilobytes = coin() ? 0 : rng_() % 4294967296ull;
+      p.sha256_96 = coin();
       if (coin()) c.transport_profiles.push_back(p);
       const bool has_transport =
           !c.transport_profiles.empty() && c.transport_profiles.back().virtual_router == vr.name;

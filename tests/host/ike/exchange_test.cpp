@@ -260,6 +260,32 @@ TEST(ExchangeFailures, PerPeerKeyWinsOverGroupKey) {
   EXPECT_FALSE(net.responder->ike_sas().at(0).group_psk);
 }
 
+TEST(ExchangeFailures, WildcardKeyComesAfterThePeerKeyAndBeforeTheGroupKey) {
+  auto rcfg = TwoPeers::responder_config("group");
+  rcfg.peer_psk[0] = "wildcard";  // ipsec key manual pre-share 0.0.0.0
+  {
+    TwoPeers net(rcfg, TwoPeers::initiator_config("wildcard"), false);
+    net.run(kT0);
+    ASSERT_EQ(net.initiator->state(), InitiatorState::kDone) << net.initiator->error();
+    EXPECT_FALSE(net.responder->ike_sas().at(0).group_psk);
+  }
+  rcfg.peer_psk[kClient] = "peer";
+  {
+    TwoPeers net(rcfg, TwoPeers::initiator_config("peer"), false);
+    net.run(kT0);
+    ASSERT_EQ(net.initiator->state(), InitiatorState::kDone) << net.initiator->error();
+  }
+  {
+    log::Level old = log::level();
+    log::set_level(log::Level::kError);
+    TwoPeers net(rcfg, TwoPeers::initiator_config("group"), false);  // shadowed by the others
+    net.run(kT0);
+    log::set_level(old);
+    EXPECT_NE(net.initiator->state(), InitiatorState::kDone);
+    EXPECT_EQ(net.responder->counters().ike_established, 0u);
+  }
+}
+
 TEST(ExchangeFeatures, RetransmittedRequestGetsTheSameResponse) {
   TwoPeers net(TwoPeers::responder_config(), TwoPeers::initiator_config(), true);
   // Message 5 on the wire is MM6 (0 MM1, 1 MM2, 2 MM3, 3 MM4, 4 MM5, 5 MM6): lose it once.

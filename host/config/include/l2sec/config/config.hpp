@@ -58,6 +58,9 @@ struct TransportProfile {
   std::optional<DhGroup> pfs_group;                 // none: no PFS
   std::uint32_t lifetime_seconds = 28800;
   std::uint64_t lifetime_kilobytes = 0;  // 0: no volume limit
+  // sha256-96: SHA-256 transforms installed with a 96-bit ICV (Android's "sha256-96", old Linux
+  // kernels); negotiated as HMAC-SHA-256 all the same.
+  bool sha256_96 = false;
   bool operator==(const TransportProfile&) const = default;
 };
 
@@ -132,6 +135,7 @@ struct LocalDatabase {
 struct VirtualRouter {
   std::string name;
   bool nat_t = true;                                  // ipsec option nat-t, on by default
+  bool aggressive_mode = false;                       // ipsec option aggressive-mode, off
   std::string local_database = "default";             // aaa local select database
   std::optional<Ipv4> dns_primary;                    // aaa dns primary (PPP clients, RFC 1877)
   std::optional<Ipv4> dns_secondary;                  // aaa dns secondary
@@ -150,6 +154,11 @@ struct RouterConfig {
   std::vector<IsakmpPolicyRule> isakmp_rules;  // sorted by priority
   std::vector<TransportProfile> transport_profiles;
   std::vector<ManualKey> manual_keys;
+  // Certificates for rsa-sig (PEM file paths): `ipsec ca-certificate <file>` (the CA client
+  // certificates must chain to) and `ipsec certificate <file> private-key <file>` (the router's).
+  std::string ca_certificate;
+  std::string certificate;
+  std::string private_key;
   std::vector<LocalDatabase> local_databases;
   L2tpTimers l2tp;
   bool operator==(const RouterConfig&) const = default;
@@ -173,8 +182,9 @@ const TransportProfile* find_transport_profile(const RouterConfig& config,
                                                std::string_view virtual_router, Ipv4 local);
 
 // The preshared key IKE uses for a peer that targets `local` on `virtual_router`: a manual key
-// for that very peer (ipsec key manual pre-share <peer>) first, then the group preshared key of
-// the transport profile bound to `local`, then a manual key for 0.0.0.0. nullptr when none.
+// for that very peer (ipsec key manual pre-share <peer>) first, then a manual key for 0.0.0.0,
+// then the group preshared key of the transport profile bound to `local` (the JUNOSe order).
+// nullptr when none.
 const std::string* find_pre_shared_key(const RouterConfig& config, std::string_view virtual_router,
                                        Ipv4 local, Ipv4 peer);
 

@@ -17,9 +17,8 @@ enum class HashAlg : std::uint8_t { kSha1, kSha256, kSha384 };
 std::string_view to_string(HashAlg h);
 std::size_t hash_len(HashAlg h);
 
-// Zeroes a buffer with OPENSSL_cleanse (the compiler may not elide it).
-void wipe(Bytes& b);
-void wipe(MutableByteView b);
+// Zeroes a buffer with OPENSSL_cleanse (golden::wipe, shared with the back ends).
+using golden::wipe;
 
 // A byte buffer holding key material: wiped when it dies.
 class Secret {
@@ -96,6 +95,10 @@ struct Phase1Keys {
 Phase1Keys derive_phase1_psk(HashAlg h, lm::Cipher c, ByteView psk, ByteView ni, ByteView nr,
                              ByteView gxy, ByteView gxi, ByteView gxr, ByteView icookie,
                              ByteView rcookie);
+
+// The same with signatures (RFC 2409 5.1): SKEYID = prf(Ni_b | Nr_b, g^xy).
+Phase1Keys derive_phase1_sig(HashAlg h, lm::Cipher c, ByteView ni, ByteView nr, ByteView gxy,
+                             ByteView gxi, ByteView gxr, ByteView icookie, ByteView rcookie);
 
 // The phase-1 CBC state of one direction-independent exchange: IKEv1 chains one IV through the
 // whole exchange (each message's last ciphertext block is the next IV).

@@ -273,8 +273,9 @@ std::optional<NotifyPayload> parse_notify(ByteView body, ParseError* error);
 std::optional<DeletePayload> parse_delete(ByteView body, ParseError* error);
 std::optional<NatOaPayload> parse_nat_oa(ByteView body, ParseError* error);
 // CERT and CERTREQ: one encoding byte then the data.
+inline constexpr std::uint8_t kCertX509Signature = 4;  // RFC 2408 3.9
 struct CertPayload {
-  std::uint8_t encoding = 4;  // X.509 certificate - signature
+  std::uint8_t encoding = kCertX509Signature;
   Bytes data;
 };
 std::optional<CertPayload> parse_cert(ByteView body, ParseError* error);

@@ -18,6 +18,7 @@
 #include "l2sec/ike/config.hpp"
 #include "l2sec/ike/ike_crypto.hpp"
 #include "l2sec/ike/isakmp.hpp"
+#include "l2sec/ike/x509.hpp"
 #include "l2sec/ipsec/backend.hpp"
 
 namespace l2sec::ike {
@@ -29,6 +30,7 @@ using ipsec::SaHandle;
 enum class IkeState : std::uint8_t {
   kMmSaSent,  // MM2 sent, waiting for MM3
   kMmKeSent,  // MM4 sent, waiting for MM5
+  kAmSent,    // Aggressive Mode: AM2 sent, waiting for AM3
   kEstablished,
 };
 std::string_view to_string(IkeState s);
@@ -65,7 +67,9 @@ struct IkeSaInfo {
   bool nat_peer = false;   // the peer is behind a NAT
   bool group_psk = false;
   bool dpd = false;
-  std::string peer_id;  // printable ID payload
+  AuthMethod auth = AuthMethod::kPsk;
+  bool certreq = false;  // the peer asked for our certificate
+  std::string peer_id;   // printable ID payload (the subject DN with certificates)
   Clock::time_point created;
   std::uint64_t lifetime_s = 0;
   std::size_t children = 0;
@@ -85,7 +89,9 @@ struct ResponderCounters {
   std::uint64_t no_psk = 0;
   std::uint64_t bad_ke = 0;
   std::uint64_t decrypt_failed = 0;  // MM5 would not decrypt or parse: wrong PSK, usually
-  std::uint64_t auth_failed = 0;     // HASH_I wrong
+  std::uint64_t auth_failed = 0;     // HASH_I or SIG_I wrong
+  std::uint64_t cert_refused = 0;    // no certificate, or it does not verify against our CAs
+  std::uint64_t id_mismatch = 0;     // the ID payload does not name the certificate
   std::uint64_t hash_failed = 0;     // QM/informational HASH wrong
   std::uint64_t aggressive_refused = 0;
   std::uint64_t half_open_limit = 0;
@@ -106,9 +112,14 @@ struct ResponderCounters {
   std::uint64_t peer_moved = 0;
   std::uint64_t qm_retransmits = 0;
   std::uint64_t qm_expired = 0;
-  std::uint64_t qm_limit = 0;
-  std::uint64_t replays = 0;  // an authenticated informational with an M-ID seen before  // too
-                              // many Quick Modes pending on one IKE SA
+  std::uint64_t qm_limit = 0;        // too many Quick Modes pending on one IKE SA
+  std::uint64_t rekeys_started = 0;  // our own Quick Modes on a soft expiry
+  std::uint64_t rekeys_done = 0;
+  std::uint64_t rekeys_failed = 0;     // refused by the peer, or no answer
+  std::uint64_t children_retired = 0;  // replaced pairs deleted after a rekey
+  std::uint64_t ike_expired = 0;       // IKE SAs deleted at their lifetime (children kept)
+  std::uint64_t children_adopted = 0;  // children of an expired IKE SA taken over by a new one
+  std::uint64_t replays = 0;           // an authenticated informational with an M-ID seen before
 };
 
 class Responder {
@@ -131,6 +142,12 @@ class Responder {
   std::function<void(const ChildInfo&)> on_child_up;
   std::function<void(SaHandle)> on_child_down;
 
+  // Deletes every SA pair of the handle (DELETE to the peer, SAs removed from the back end); false
+  // when none exists. The LNS calls it when a single-shot tunnel closes.
+  bool delete_child_sa(SaHandle handle, std::string_view why);
+  // The same on the next tick(): safe to call from inside the LNS (its single-shot release_sa).
+  bool release_child_sa(SaHandle handle);
+
   std::vector<IkeSaInfo> ike_sas() const;
   std::vector<ChildInfo> child_sas() const;
   const ResponderCounters& counters() const { return counters_; }
@@ -148,10 +165,21 @@ class Responder {
   void process_mm3(IkeSa& sa, const ipsec::HostPacket& pkt, const Message& m,
                    Clock::time_point now);
   void process_mm5(IkeSa& sa, const ipsec::HostPacket& pkt, const Header& h, Clock::time_point now);
+  // MM5 with RSA signatures: the certificate, the ID against it, SIG_I; MM6 payloads on success.
+  bool authenticate_sig(IkeSa& sa, const ipsec::HostPacket& pkt, const Message& m,
+                        const IdPayload& id, ByteView idii_b);
+  std::optional<std::string> choose_psk(const ipsec::HostPacket& pkt, bool* group);
+  void process_am1(const ipsec::HostPacket& pkt, const Header& h, Clock::time_point now);
+  void process_am3(IkeSa& sa, const ipsec::HostPacket& pkt, const Header& h, Clock::time_point now);
   void process_quick_mode(IkeSa& sa, const ipsec::HostPacket& pkt, const Header& h,
                           Clock::time_point now);
   void process_qm1(IkeSa& sa, const ipsec::HostPacket& pkt, const Header& h, Clock::time_point now);
   void process_qm3(IkeSa& sa, QuickMode& qm, const ipsec::HostPacket& pkt, const Header& h,
+                   Clock::time_point now);
+  void install_child(IkeSa& sa, QuickMode& qm, SaHandle handle, Clock::time_point now);
+  // Our own rekey: a Quick Mode as initiator on the child's IKE SA for the same selectors.
+  bool start_rekey(std::uint32_t child_spi_out, Clock::time_point now);
+  void process_qm2(IkeSa& sa, QuickMode& qm, const ipsec::HostPacket& pkt, const Header& h,
                    Clock::time_point now);
   void process_informational(IkeSa& sa, const ipsec::HostPacket& pkt, const Header& h,
                              Clock::time_point now);
@@ -162,7 +190,9 @@ class Responder {
   void follow_peer(IkeSa& sa, const ipsec::HostPacket& pkt);
   bool remember_mid(IkeSa& sa, std::uint32_t mid);
   void initial_contact(IkeSa& sa);
-  void delete_ike_sa(const SaKey& key, bool notify_peer, std::string_view why);
+  void delete_ike_sa(const SaKey& key, bool notify_peer, std::string_view why,
+                     bool keep_children = false);
+  void adopt_children(IkeSa& sa, bool initial_contact);
   void delete_child(std::uint32_t spi_out, bool notify_peer, std::string_view why);
   bool remove_child_sas(Child& c, bool notify_peer);
   void bad(std::string_view what, const ipsec::HostPacket& pkt);

@@ -21,6 +21,11 @@ using lm::Cipher;
 using lm::IcvLen;
 using lm::Integ;
 
+// Zeroes key material with OPENSSL_cleanse (the compiler may not elide it); the Bytes form also
+// empties the buffer. The one wipe of the project: the IKE keys and the back ends' SA keys.
+void wipe(Bytes& b);
+void wipe(MutableByteView b);
+
 // Key, block (= IV) sizes in bytes; 0 for NONE.
 std::size_t cipher_key_len(Cipher c);
 std::size_t cipher_block_len(Cipher c);
