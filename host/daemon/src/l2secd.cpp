@@ -4,7 +4,13 @@
 //
 //   l2secd [--config FILE] [--listen ADDR] [--port-addr ADDR] [--netns NAME] [--tun NAME]
 //          [--corporate-addr ADDR/LEN] [--no-tun] [--sessions N] [--timeout SECONDS] [-v]
-//          [--control PATH|none]
+//          [--control PATH|none] [--line-module sim|lmsim:NAME|SPEC]
+//
+// --line-module serves the line-module port with the line-module back end (docs/line-module.md)
+// instead of the software one: `sim` runs the simulated line card (Verilated lm_top + firmware) in
+// this process on the UDP sockets the --listen/--port-addr/--*-port options describe;
+// `lmsim:NAME` attaches to a running `lmsim --name NAME` process (which owns the sockets); any
+// other driver spec (vfio:...) opens that device. 3DES SAs stay on the host's software path.
 //
 // Without --config it runs the embedded default configuration (docs/cli.md). It prints one line
 // per PPP session that comes up ("session up: user alice address 198.19.0.10 ..."), and with
@@ -26,6 +32,10 @@
 #include "l2sec/daemon/tun.hpp"
 #include "l2sec/golden/bytes.hpp"
 #include "l2sec/ipsec/frame_port.hpp"
+#if L2SEC_WITH_LINE_MODULE
+#include "l2sec/driver/sim_device.hpp"
+#include "l2sec/ipsec/line_module_backend.hpp"
+#endif
 #include "l2sec/ipsec/soft_backend.hpp"
 #include "l2sec/log.hpp"
 
@@ -41,7 +51,7 @@ void on_signal(int) { g_stop = true; }
                "              [--ike-port N --natt-port N --l2tp-port N]\n"
                "              [--netns NAME] [--tun NAME] [--corporate-addr ADDR/LEN] [--no-tun]\n"
                "              [--sessions N] [--timeout SECONDS] [--show-config] [-v]\n"
-               "              [--control PATH|none]\n";
+               "              [--control PATH|none] [--line-module sim|lmsim:NAME|SPEC]\n";
   std::exit(2);
 }
 
@@ -60,6 +70,7 @@ int main(int argc, char** argv) {
   std::string control_path = daemon::kDefaultControlPath;
   ipsec::UdpPortOptions port_options;
   port_options.local_addr = 0x7f000001;
+  std::string line_module;  // empty: the software back end
   bool no_tun = false, show_config = false;
   long want_sessions = 0, timeout_s = 0;
   for (int i = 1; i < argc; ++i) {
@@ -96,6 +107,8 @@ int main(int argc, char** argv) {
       timeout_s = std::stol(value());
     } else if (a == "--control") {
       control_path = value();
+    } else if (a == "--line-module") {
+      line_module = value();
     } else if (a == "--show-config") {
       show_config = true;
     } else if (a == "-v") {
@@ -131,14 +144,46 @@ int main(int argc, char** argv) {
     }
   }
   std::string error;
-  auto port = ipsec::UdpPort::open(port_options, &error);
-  if (!port) {
-    std::cerr << "l2secd: " << error << "\n";
+  std::unique_ptr<ipsec::Backend> backend_owner;
+  if (line_module.empty()) {
+    auto port = ipsec::UdpPort::open(port_options, &error);
+    if (!port) {
+      std::cerr << "l2secd: " << error << "\n";
+      return 1;
+    }
+    ipsec::SoftBackendOptions backend_options;
+    backend_options.nat_passthrough = config::nat_passthrough(cfg, vr);
+    backend_owner = std::make_unique<ipsec::SoftBackend>(std::move(port), backend_options);
+  } else {
+#if L2SEC_WITH_LINE_MODULE
+    driver::register_sim_devices();
+    std::string spec = line_module;
+    if (spec == "sim") {
+      spec = "sim:listen=" + ipv4_to_string(port_options.local_addr) + ",port-addr=" +
+             ipv4_to_string(port_options.port_addr ? port_options.port_addr
+                                                   : port_options.local_addr) +
+             ",ike=" + std::to_string(port_options.ike_port) +
+             ",natt=" + std::to_string(port_options.natt_port) +
+             ",l2tp=" + std::to_string(port_options.l2tp_port);
+    }
+    auto device = driver::open_device(spec, &error);
+    if (!device) {
+      std::cerr << "l2secd: line module: " << error << "\n";
+      return 1;
+    }
+    ipsec::LineModuleBackendOptions lm_options;
+    lm_options.nat_passthrough = config::nat_passthrough(cfg, vr);
+    backend_owner = ipsec::LineModuleBackend::create(std::move(device), lm_options, &error);
+    if (!backend_owner) {
+      std::cerr << "l2secd: line module: " << error << "\n";
+      return 1;
+    }
+#else
+    std::cerr << "l2secd: --line-module: this build has no line-module back end\n";
     return 1;
+#endif
   }
-  ipsec::SoftBackendOptions backend_options;
-  backend_options.nat_passthrough = config::nat_passthrough(cfg, vr);
-  ipsec::SoftBackend backend(std::move(port), backend_options);
+  ipsec::Backend& backend = *backend_owner;
 
   std::unique_ptr<daemon::Tun> tun;
   if (!no_tun) {
@@ -186,15 +231,18 @@ int main(int argc, char** argv) {
 
   signal(SIGINT, on_signal);
   signal(SIGTERM, on_signal);
-  std::cout << "l2secd: listening on " << ipv4_to_string(port_options.local_addr) << " (port "
-            << ipv4_to_string(port_options.port_addr ? port_options.port_addr
-                                                     : port_options.local_addr)
-            << ") UDP " << port_options.ike_port << "/" << port_options.natt_port << "/"
-            << port_options.l2tp_port
-            << (tun ? ", corporate side on " + tun->name() +
-                          (netns.empty() ? "" : " in netns " + netns)
-                    : std::string())
-            << (control ? "; control socket " + control->path() : std::string()) << std::endl;
+  // tests/interop/gateway_session.py waits for a line that starts "l2secd: listening".
+  std::cout
+      << "l2secd: listening on " << ipv4_to_string(port_options.local_addr) << " (port "
+      << ipv4_to_string(port_options.port_addr ? port_options.port_addr : port_options.local_addr)
+      << ") UDP " << port_options.ike_port << "/" << port_options.natt_port << "/"
+      << port_options.l2tp_port
+      << (tun ? ", corporate side on " + tun->name() + (netns.empty() ? "" : " in netns " + netns)
+              : std::string())
+      << (control ? "; control socket " + control->path() : std::string())
+      << (line_module.empty() ? ""
+                              : "; " + std::string(backend.name()) + " back end on " + line_module)
+      << std::endl;
 
   const auto start = ipsec::Clock::now();
   std::atomic<bool> stop{false};

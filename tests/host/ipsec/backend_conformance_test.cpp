@@ -16,6 +16,11 @@
 #include "l2sec/golden/ipv4.hpp"
 #include "l2sec/ipsec/frame_port.hpp"
 #include "l2sec/ipsec/soft_backend.hpp"
+#if L2SEC_WITH_LINE_MODULE_SIM
+#include "l2sec/driver/sim_device.hpp"
+#include "l2sec/ipsec/line_module_backend.hpp"
+#include "l2sec/sim/lm/line_card.hpp"
+#endif
 
 namespace l2sec::ipsec {
 namespace {
@@ -46,6 +51,24 @@ const Factory kBackends[] = {
      [](std::unique_ptr<FramePort> port) -> std::unique_ptr<Backend> {
        return std::make_unique<SoftBackend>(std::move(port));
      }},
+#if L2SEC_WITH_LINE_MODULE_SIM
+    // The line module: firmware + Verilated lm_top in this process (driver::SimDevice), its line
+    // port the test's MemoryPort (IPv4 packets framed as Ethernet). Built as l2sec_ipsec_lm_tests.
+    {"line_module_sim",
+     [](std::unique_ptr<FramePort> port) -> std::unique_ptr<Backend> {
+       std::string error;
+       auto device = driver::SimDevice::create(
+           "sim:conformance", std::make_unique<lmsim::EthernetPort>(std::move(port)),
+           lmsim::LineCardOptions{}, &error);
+       if (!device) {
+         ADD_FAILURE() << error;
+         return nullptr;
+       }
+       auto backend = LineModuleBackend::create(std::move(device), {}, &error);
+       if (!backend) ADD_FAILURE() << error;
+       return backend;
+     }},
+#endif
 };
 
 // A client's view: the golden model holding the mirror of the gateway's SAs.
@@ -61,6 +84,7 @@ class BackendConformance : public ::testing::TestWithParam<Factory> {
     auto [ours, wire] = make_memory_link();
     wire_ = std::move(wire);
     backend_ = GetParam().make(std::move(ours));
+    ASSERT_NE(backend_, nullptr);
   }
 
   // One SA pair for handle, like IKE would install it after Quick Mode, plus the client mirror.
