@@ -13,7 +13,13 @@ The main job (run-gateway.sh) and the interop CTest cases (label interop) both r
 
     gateway_session.py --build build [--clients N] [--proposal IKE/ESP ...] [--ppp-auth pap]
                        [--ccp any] [--user alice --password ...] [--expect-fail] [--hold S]
-                       [--certificates] [--child-lifetime S --hold S]
+                       [--certificates] [--child-lifetime S --hold S] [--line-module sim]
+
+--line-module SPEC: l2secd's data plane (l2secd --line-module): `sim` is the simulated line card
+in process (firmware + Verilated lm_top: the parser, the ESP engines and the SA table in RTL),
+`lmsim:NAME` a separate lmsim process; without it, the software back end. When every client's
+session is up, the live `l2sec-cli show ...` output (ike sa, ipsec sa, l2tp tunnel, l2tp session,
+gateway counters) is printed from l2secd's control socket.
 
 --certificates: X.509 RSA-signature authentication instead of the group preshared key. A CA, a
 gateway and a client certificate are made with the openssl CLI in a temporary directory; l2secd
@@ -55,12 +61,19 @@ def sh(*args: str, check: bool = True) -> subprocess.CompletedProcess:
 class Gateway:
     """l2secd in the background, its stdout collected line by line."""
 
-    def __init__(self, build: Path, netns: str, log: Path, extra: list[str]):
+    def __init__(self, build: Path, netns: str, log: Path, extra: list[str],
+                 expected_sessions: int = 0):
         self.lines: list[str] = []
         self.sessions: list[str] = []
         self.log = log
+        self.build = build
+        self.control = f"/run/l2secd-{os.getpid()}.sock"
+        self.expected_sessions = expected_sessions
+        self.shows: list[str] = []  # the live show output, taken when the sessions were up
+        self.show_thread: threading.Thread | None = None
         cmd = [str(build / "host/daemon/l2secd"), "--listen", "127.0.0.1", "--netns", netns,
-               "--tun", "l2sec0", "--corporate-addr", f"{CORPORATE_HOST}/16", *extra]
+               "--tun", "l2sec0", "--corporate-addr", f"{CORPORATE_HOST}/16",
+               "--control", self.control, *extra]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      text=True, bufsize=1)
         self.ready = threading.Event()
@@ -79,7 +92,30 @@ class Gateway:
                 if line.startswith("session up: "):
                     self.sessions.append(line[len("session up: "):])
                     print(f"gateway: {line}", flush=True)
+                    if len(self.sessions) == self.expected_sessions:
+                        self.show_thread = threading.Thread(target=self.show_live, daemon=True)
+                        self.show_thread.start()
         self.ready.set()
+
+    SHOW_COMMANDS = ("show ike sa", "show ipsec sa", "show l2tp tunnel", "show l2tp session",
+                     "show gateway counters")
+
+    def cli(self, command: str) -> str:
+        r = subprocess.run([str(self.build / "host/daemon/l2sec-cli"), "--control", self.control,
+                            *command.split()], capture_output=True, text=True, timeout=10)
+        return (r.stdout + r.stderr).rstrip()
+
+    def show_live(self) -> None:
+        """The router's view while the sessions are up, through l2secd's control socket."""
+        out = []
+        for command in self.SHOW_COMMANDS:
+            try:
+                out.append(f"l2sec# {command}\n{self.cli(command)}")
+            except (OSError, subprocess.SubprocessError) as e:
+                out.append(f"l2sec# {command}\n% l2sec-cli failed: {e}")
+        self.shows = out
+        print("---- live, from l2sec-cli while the session(s) are up ----\n" + "\n".join(out),
+              flush=True)
 
     def stop(self) -> int:
         if self.proc.poll() is None:
@@ -155,6 +191,8 @@ def main() -> int:
     ap.add_argument("--client-key", help="guest: the client's private key (PEM)")
     ap.add_argument("--child-lifetime", type=int,
                     help="transport profile lifetime in seconds (120-86400); see above")
+    ap.add_argument("--line-module", help="l2secd --line-module SPEC (sim, lmsim:NAME), or "
+                                          "software (the default): the software back end")
     ap.add_argument("--log-dir", help="default BUILD/interop-logs")
     args = ap.parse_args()
 
@@ -185,7 +223,10 @@ def main() -> int:
     try:
         sh("ip", "netns", "exec", netns, "ip", "link", "set", "lo", "up")
         extra = ["--config", args.config] if args.config else []
-        gw = Gateway(build, netns, log_dir / "l2secd.log", extra)
+        if args.line_module and args.line_module != "software":
+            extra += ["--line-module", args.line_module]
+        gw = Gateway(build, netns, log_dir / "l2secd.log", extra,
+                     expected_sessions=0 if args.expect_fail else args.clients)
         if not gw.ready.wait(20) or gw.proc.poll() is not None:
             print("gateway_session: l2secd did not start:\n" + "\n".join(gw.lines), file=sys.stderr)
             return 1
@@ -239,6 +280,25 @@ def main() -> int:
                 ok = False
         if not args.expect_fail and len(gw.sessions) < len(configs):
             ok = False
+        if not args.expect_fail and gw.sessions:
+            # The live view must name every session the gateway announced.
+            if gw.show_thread is not None:
+                gw.show_thread.join(timeout=60)
+            live = "\n".join(gw.shows)
+            for s in gw.sessions:
+                user = s.split()[1]
+                if user not in live:
+                    print(f"gateway: the live show output does not name {user}", flush=True)
+                    ok = False
+            if args.line_module and args.line_module != "software":
+                # The line module carried the traffic: its SAs are on the line-module path, with
+                # packets counted by the RTL's per-SA counters.
+                carried = [l for l in live.splitlines() if " path line-module " in l and
+                           not re.search(r" packets 0( |$)", l)]
+                if not carried:
+                    print("gateway: no SA with traffic on the line-module path in show ipsec sa",
+                          flush=True)
+                    ok = False
         if args.child_lifetime and args.hold > 0.9 * args.child_lifetime:
             # Our own rekey: started, the new pair under the old handle, the old pair retired,
             # and no session went down before the client's teardown.
