@@ -17,7 +17,9 @@ The main job (run-gateway.sh) and the interop CTest cases (label interop) both r
 
 --line-module SPEC: l2secd's data plane (l2secd --line-module): `sim` is the simulated line card
 in process (firmware + Verilated lm_top: the parser, the ESP engines and the SA table in RTL),
-`lmsim:NAME` a separate lmsim process; without it, the software back end. When every client's
+`lmsim` the same card in a separate lmsim process started here (it owns the UDP sockets; l2secd
+attaches over shared memory), `lmsim:NAME` one started by hand; `software` (the default), the
+software back end. When every client's
 session is up, the live `l2sec-cli show ...` output (ike sa, ipsec sa, l2tp tunnel, l2tp session,
 gateway counters) is printed from l2secd's control socket.
 
@@ -220,7 +222,25 @@ def main() -> int:
     netns = f"l2sec-corp-{os.getpid()}"
     sh("ip", "netns", "add", netns)
     gw = None
+    card = None
     try:
+        if args.line_module == "lmsim":
+            # The line card in a process of its own, as on a chassis: it owns the line port.
+            name = f"l2sec-{os.getpid()}"
+            card = subprocess.Popen([str(build / "sim/lm/lmsim"), "--name", name, "--listen",
+                                     "127.0.0.1", "--port-addr", "198.18.0.2"],
+                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            seen = []
+            for line in card.stdout if card.stdout else []:
+                seen.append(line.rstrip("\n"))
+                if seen[-1].endswith(": ready") or len(seen) > 20:
+                    break
+            print("\n".join(f"line card: {l}" for l in seen), flush=True)
+            if not seen or not seen[-1].endswith(": ready"):
+                print("gateway_session: lmsim did not start", file=sys.stderr)
+                return 1
+            threading.Thread(target=lambda: [None for _ in card.stdout], daemon=True).start()
+            args.line_module = f"lmsim:{name}"
         sh("ip", "netns", "exec", netns, "ip", "link", "set", "lo", "up")
         extra = ["--config", args.config] if args.config else []
         if args.line_module and args.line_module != "software":
@@ -330,6 +350,12 @@ def main() -> int:
     finally:
         if gw is not None:
             gw.stop()
+        if card is not None:
+            card.terminate()
+            try:
+                card.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                card.kill()
         sh("ip", "netns", "del", netns, check=False)
         pki_dir.cleanup()
 
