@@ -298,21 +298,104 @@ void Responder::on_packet(const ipsec::HostPacket& pkt, Clock::time_point now) {
                       << ", dropped";
 }
 
-void Responder::process_mm1(const ipsec::HostPacket& pkt, const Header& h, Clock::time_point now) {
-  // A retransmitted MM1: the half-open SA with this initiator cookie and peer answers again.
+bool Responder::answer_again(const ipsec::HostPacket& pkt, const Header& h, IkeState state,
+                             std::string_view what) {
   for (auto& [key, sa] : sas_) {
-    if (sa->ci == h.icookie && sa->peer == pkt.peer && sa->state == IkeState::kMmSaSent) {
+    if (sa->ci == h.icookie && sa->peer == pkt.peer && sa->state == state) {
       if (sa->last_request == pkt.payload) {
         ++counters_.retransmits_answered;
         send(*sa, sa->last_response, false);
       } else {
         ++counters_.unexpected;
-        log::warning("ike") << "from " << ipsec::to_string(pkt.peer)
-                            << ": a different MM1 for a known initiator cookie, dropped";
+        log::warning("ike") << "from " << ipsec::to_string(pkt.peer) << ": a different " << what
+                            << " for a known initiator cookie, dropped";
       }
-      return;
+      return true;
     }
   }
+  return false;
+}
+
+bool Responder::admit_new_sa(const ipsec::HostPacket& pkt, std::string_view what) {
+  if (half_open() >= config_.max_half_open) {
+    ++counters_.half_open_limit;
+    log::warning("ike") << "from " << ipsec::to_string(pkt.peer) << ": half-open limit "
+                        << config_.max_half_open << " reached, " << what << " dropped";
+    return false;
+  }
+  if (sas_of_peer(pkt.peer.addr) >= config_.max_ike_per_peer) {
+    ++counters_.peer_limit;
+    log::warning("ike") << "from " << ipsec::to_string(pkt.peer) << ": per-peer limit "
+                        << config_.max_ike_per_peer << " reached, " << what << " dropped";
+    return false;
+  }
+  return true;
+}
+
+std::optional<std::pair<const Transform*, Phase1Offer>> Responder::choose_phase1(
+    const Proposal& prop, bool aggressive, const ipsec::HostPacket& pkt, const Header& h) {
+  // The first transform (in the initiator's order) we accept.
+  std::string reasons;
+  for (const auto& t : prop.transforms) {
+    Phase1Offer o = read_phase1_transform(t);
+    if (o.why.empty() && aggressive && o.auth != p1::kAuthPsk) {
+      o.why = "auth method " + std::to_string(o.auth) + " (Aggressive Mode: preshared keys only)";
+    }
+    if (o.why.empty() && o.auth != p1::kAuthPsk && o.auth != p1::kAuthRsaSig) {
+      o.why = "auth method " + std::to_string(o.auth);
+    }
+    if (o.why.empty() && o.suite.auth == AuthMethod::kRsaSig && !config_.has_credentials()) {
+      o.why = "RSA signatures without a configured CA and certificate";
+    }
+    if (o.why.empty() && (!DiffieHellman::supported(o.suite.group) ||
+                          std::find(config_.ike_proposals.begin(), config_.ike_proposals.end(),
+                                    o.suite) == config_.ike_proposals.end())) {
+      o.why = to_string(o.suite) + " not configured";
+    }
+    if (o.why.empty()) return std::pair{&t, o};
+    if (reasons.size() < 400) reasons += (reasons.empty() ? "" : "; ") + o.why;
+  }
+  ++counters_.no_proposal;
+  log::warning("ike") << "from " << ipsec::to_string(pkt.peer) << ": no acceptable "
+                      << (aggressive ? "Aggressive Mode" : "phase-1") << " proposal (" << reasons
+                      << ")";
+  send_clear_notify(pkt, h, NotifyType::kNoProposalChosen);
+  return std::nullopt;
+}
+
+std::unique_ptr<Responder::IkeSa> Responder::new_ike_sa(const ipsec::HostPacket& pkt,
+                                                        const Header& h, const Phase1Offer& offer,
+                                                        ByteView sai_b, const Message& m,
+                                                        Clock::time_point now) {
+  auto sa = std::make_unique<IkeSa>();
+  sa->ci = h.icookie;
+  do {
+    golden::random_bytes(sa->cr);
+  } while (sas_.count({sa->ci, sa->cr}));
+  sa->local = pkt.local;
+  sa->peer = pkt.peer;
+  sa->suite = offer.suite;
+  sa->life_s = std::min(offer.life_s ? offer.life_s : kDefaultIkeLife, config_.ike_lifetime_max_s);
+  sa->sai_b.assign(sai_b.begin(), sai_b.end());
+  sa->created = now;
+  sa->last_seen = now;
+  // Vendor IDs: DPD, and the NAT-T method (the newest one both sides know) unless switched off.
+  for (const Payload* v : m.find_all(PayloadType::kVendorId)) {
+    if (is_vid(*v, vid::kDpd)) sa->dpd = true;
+    if (!config_.nat_t) continue;
+    NatTMethod found = NatTMethod::kNone;
+    if (is_vid(*v, vid::kNatTRfc3947)) found = NatTMethod::kRfc3947;
+    if (is_vid(*v, vid::kNatTDraft03)) found = NatTMethod::kDraft03;
+    if (is_vid(*v, vid::kNatTDraft02) || is_vid(*v, vid::kNatTDraft02n)) {
+      found = NatTMethod::kDraft02;
+    }
+    sa->nat_t = std::max(sa->nat_t, found);
+  }
+  return sa;
+}
+
+void Responder::process_mm1(const ipsec::HostPacket& pkt, const Header& h, Clock::time_point now) {
+  if (answer_again(pkt, h, IkeState::kMmSaSent, "MM1")) return;
   ParseError err = ParseError::kNone;
   Message m;
   if (!parse_payloads(h.next, ByteView(pkt.payload).subspan(kHeaderLen), false, m, &err)) {
@@ -327,73 +410,12 @@ void Responder::process_mm1(const ipsec::HostPacket& pkt, const Header& h, Clock
       sa_p->proposals[0].protocol != kProtoIsakmp) {
     return bad("MM1 SA: not one ISAKMP proposal with SIT_IDENTITY_ONLY", pkt);
   }
-  if (half_open() >= config_.max_half_open) {
-    ++counters_.half_open_limit;
-    log::warning("ike") << "from " << ipsec::to_string(pkt.peer) << ": half-open limit "
-                        << config_.max_half_open << " reached, MM1 dropped";
-    return;
-  }
-  if (sas_of_peer(pkt.peer.addr) >= config_.max_ike_per_peer) {
-    ++counters_.peer_limit;
-    log::warning("ike") << "from " << ipsec::to_string(pkt.peer) << ": per-peer limit "
-                        << config_.max_ike_per_peer << " reached, MM1 dropped";
-    return;
-  }
-  // Proposal selection: the first transform (in the initiator's order) we accept.
+  if (!admit_new_sa(pkt, "MM1")) return;
   const Proposal& prop = sa_p->proposals[0];
-  const Transform* chosen = nullptr;
-  Phase1Offer offer;
-  std::string reasons;
-  for (const auto& t : prop.transforms) {
-    Phase1Offer o = read_phase1_transform(t);
-    if (o.why.empty() && o.auth != p1::kAuthPsk && o.auth != p1::kAuthRsaSig) {
-      o.why = "auth method " + std::to_string(o.auth);
-    }
-    if (o.why.empty() && o.suite.auth == AuthMethod::kRsaSig && !config_.has_credentials()) {
-      o.why = "RSA signatures without a configured CA and certificate";
-    }
-    if (o.why.empty() && (!DiffieHellman::supported(o.suite.group) ||
-                          std::find(config_.ike_proposals.begin(), config_.ike_proposals.end(),
-                                    o.suite) == config_.ike_proposals.end())) {
-      o.why = to_string(o.suite) + " not configured";
-    }
-    if (o.why.empty()) {
-      chosen = &t;
-      offer = o;
-      break;
-    }
-    if (reasons.size() < 400) reasons += (reasons.empty() ? "" : "; ") + o.why;
-  }
-  if (!chosen) {
-    ++counters_.no_proposal;
-    log::warning("ike") << "from " << ipsec::to_string(pkt.peer)
-                        << ": no acceptable phase-1 proposal (" << reasons << ")";
-    send_clear_notify(pkt, h, NotifyType::kNoProposalChosen);
-    return;
-  }
-  auto sa = std::make_unique<IkeSa>();
-  sa->ci = h.icookie;
-  do {
-    golden::random_bytes(sa->cr);
-  } while (sas_.count({sa->ci, sa->cr}));
-  sa->local = pkt.local;
-  sa->peer = pkt.peer;
-  sa->suite = offer.suite;
-  sa->life_s = std::min(offer.life_s ? offer.life_s : kDefaultIkeLife, config_.ike_lifetime_max_s);
-  sa->sai_b = sas[0]->body;
-  sa->created = now;
-  sa->last_seen = now;
-  for (const Payload* v : m.find_all(PayloadType::kVendorId)) {
-    if (is_vid(*v, vid::kDpd)) sa->dpd = true;
-    if (!config_.nat_t) continue;
-    NatTMethod found = NatTMethod::kNone;
-    if (is_vid(*v, vid::kNatTRfc3947)) found = NatTMethod::kRfc3947;
-    if (is_vid(*v, vid::kNatTDraft03)) found = NatTMethod::kDraft03;
-    if (is_vid(*v, vid::kNatTDraft02) || is_vid(*v, vid::kNatTDraft02n)) {
-      found = NatTMethod::kDraft02;
-    }
-    sa->nat_t = std::max(sa->nat_t, found);
-  }
+  const auto choice = choose_phase1(prop, false, pkt, h);
+  if (!choice) return;
+  const auto& [chosen, offer] = *choice;
+  auto sa = new_ike_sa(pkt, h, offer, sas[0]->body, m, now);
   // MM2: the chosen transform as received, our vendor IDs.
   SaPayload reply;
   reply.doi = sa_p->doi;
@@ -421,19 +443,7 @@ void Responder::process_mm1(const ipsec::HostPacket& pkt, const Header& h, Clock
 }
 
 void Responder::process_am1(const ipsec::HostPacket& pkt, const Header& h, Clock::time_point now) {
-  for (auto& [key, sa] : sas_) {  // a retransmitted AM1 gets the same AM2
-    if (sa->ci == h.icookie && sa->peer == pkt.peer && sa->state == IkeState::kAmSent) {
-      if (sa->last_request == pkt.payload) {
-        ++counters_.retransmits_answered;
-        send(*sa, sa->last_response, false);
-      } else {
-        ++counters_.unexpected;
-        log::warning("ike") << "from " << ipsec::to_string(pkt.peer)
-                            << ": a different AM1 for a known initiator cookie, dropped";
-      }
-      return;
-    }
-  }
+  if (answer_again(pkt, h, IkeState::kAmSent, "AM1")) return;  // the same AM2 again
   ParseError err = ParseError::kNone;
   Message m;
   m.header = h;
@@ -457,46 +467,11 @@ void Responder::process_am1(const ipsec::HostPacket& pkt, const Header& h, Clock
       sa_p->proposals[0].protocol != kProtoIsakmp) {
     return bad("AM1 SA: not one ISAKMP proposal with SIT_IDENTITY_ONLY", pkt);
   }
-  if (half_open() >= config_.max_half_open) {
-    ++counters_.half_open_limit;
-    log::warning("ike") << "from " << ipsec::to_string(pkt.peer) << ": half-open limit "
-                        << config_.max_half_open << " reached, AM1 dropped";
-    return;
-  }
-  if (sas_of_peer(pkt.peer.addr) >= config_.max_ike_per_peer) {
-    ++counters_.peer_limit;
-    log::warning("ike") << "from " << ipsec::to_string(pkt.peer) << ": per-peer limit "
-                        << config_.max_ike_per_peer << " reached, AM1 dropped";
-    return;
-  }
+  if (!admit_new_sa(pkt, "AM1")) return;
   const Proposal& prop = sa_p->proposals[0];
-  const Transform* chosen = nullptr;
-  Phase1Offer offer;
-  std::string reasons;
-  for (const auto& t : prop.transforms) {
-    Phase1Offer o = read_phase1_transform(t);
-    if (o.why.empty() && o.auth != p1::kAuthPsk) {
-      o.why = "auth method " + std::to_string(o.auth) + " (Aggressive Mode: preshared keys only)";
-    }
-    if (o.why.empty() && (!DiffieHellman::supported(o.suite.group) ||
-                          std::find(config_.ike_proposals.begin(), config_.ike_proposals.end(),
-                                    o.suite) == config_.ike_proposals.end())) {
-      o.why = to_string(o.suite) + " not configured";
-    }
-    if (o.why.empty()) {
-      chosen = &t;
-      offer = o;
-      break;
-    }
-    if (reasons.size() < 400) reasons += (reasons.empty() ? "" : "; ") + o.why;
-  }
-  if (!chosen) {
-    ++counters_.no_proposal;
-    log::warning("ike") << "from " << ipsec::to_string(pkt.peer)
-                        << ": no acceptable Aggressive Mode proposal (" << reasons << ")";
-    send_clear_notify(pkt, h, NotifyType::kNoProposalChosen);
-    return;
-  }
+  const auto choice = choose_phase1(prop, true, pkt, h);
+  if (!choice) return;
+  const auto& [chosen, offer] = *choice;
   auto dh = DiffieHellman::create(offer.suite.group);
   std::optional<Secret> gxy;
   if (dh) gxy = dh->shared_secret(kes[0]->body);
@@ -509,32 +484,10 @@ void Responder::process_am1(const ipsec::HostPacket& pkt, const Header& h, Clock
   bool group = false;
   auto psk = choose_psk(pkt, &group);
   if (!psk) return;
-  auto sa = std::make_unique<IkeSa>();
-  sa->ci = h.icookie;
-  do {
-    golden::random_bytes(sa->cr);
-  } while (sas_.count({sa->ci, sa->cr}));
+  auto sa = new_ike_sa(pkt, h, offer, sas[0]->body, m, now);
   sa->state = IkeState::kAmSent;
-  sa->local = pkt.local;
-  sa->peer = pkt.peer;
-  sa->suite = offer.suite;
-  sa->life_s = std::min(offer.life_s ? offer.life_s : kDefaultIkeLife, config_.ike_lifetime_max_s);
-  sa->sai_b = sas[0]->body;
   sa->idii_b = ids[0]->body;
   sa->peer_id = *id;
-  sa->created = now;
-  sa->last_seen = now;
-  for (const Payload* v : m.find_all(PayloadType::kVendorId)) {
-    if (is_vid(*v, vid::kDpd)) sa->dpd = true;
-    if (!config_.nat_t) continue;
-    NatTMethod found = NatTMethod::kNone;
-    if (is_vid(*v, vid::kNatTRfc3947)) found = NatTMethod::kRfc3947;
-    if (is_vid(*v, vid::kNatTDraft03)) found = NatTMethod::kDraft03;
-    if (is_vid(*v, vid::kNatTDraft02) || is_vid(*v, vid::kNatTDraft02n)) {
-      found = NatTMethod::kDraft02;
-    }
-    sa->nat_t = std::max(sa->nat_t, found);
-  }
   sa->gxy = std::move(*gxy);
   sa->gxi = kes[0]->body;
   sa->gxr = dh->public_value();

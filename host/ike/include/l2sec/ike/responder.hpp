@@ -11,13 +11,16 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "l2sec/ike/config.hpp"
 #include "l2sec/ike/ike_crypto.hpp"
 #include "l2sec/ike/isakmp.hpp"
+#include "l2sec/ike/protocol.hpp"
 #include "l2sec/ike/x509.hpp"
 #include "l2sec/ipsec/backend.hpp"
 
@@ -162,6 +165,17 @@ class Responder {
   void process_main_mode(IkeSa* sa, const ipsec::HostPacket& pkt, const Header& h,
                          Clock::time_point now);
   void process_mm1(const ipsec::HostPacket& pkt, const Header& h, Clock::time_point now);
+  // A retransmitted first message (MM1, AM1) for a half-open SA in `state`: answered again (or
+  // dropped when it differs); false when it is new.
+  bool answer_again(const ipsec::HostPacket& pkt, const Header& h, IkeState state,
+                    std::string_view what);
+  bool admit_new_sa(const ipsec::HostPacket& pkt, std::string_view what);  // half-open, per peer
+  // The transform we accept from the initiator's one ISAKMP proposal; NO-PROPOSAL-CHOSEN when none.
+  std::optional<std::pair<const Transform*, Phase1Offer>> choose_phase1(
+      const Proposal& prop, bool aggressive, const ipsec::HostPacket& pkt, const Header& h);
+  std::unique_ptr<IkeSa> new_ike_sa(const ipsec::HostPacket& pkt, const Header& h,
+                                    const Phase1Offer& offer, ByteView sai_b, const Message& m,
+                                    Clock::time_point now);
   void process_mm3(IkeSa& sa, const ipsec::HostPacket& pkt, const Message& m,
                    Clock::time_point now);
   void process_mm5(IkeSa& sa, const ipsec::HostPacket& pkt, const Header& h, Clock::time_point now);
