@@ -5,9 +5,14 @@
 # (64 bits per clock = 10 Gbit/s). Its reference is the 156.25 MHz MGT reference clock of quad 117;
 # on the KC705 that is the SMA_MGT_REFCLK pair (J15/J16, fed from a 156.25 MHz source or the
 # SI5324 recovered-clock output), into IBUFDS_GTE2, then the PCS/PMA core's coreclk BUFG.
-# The 200 MHz system clock runs the AXI-Lite control side.
+# The 200 MHz system clock runs the board's control side (the firmware's AXI-Lite master).
 #
-# Port names are those of the line-module top (rtl/top, lm_top) as planned; adjust when it lands.
+# The ports below are the board-level ports of the KC705 wrapper around lm_top (PCS/PMA and MAC,
+# the host link, the control master); the wrapper is not in the repository yet. lm_top itself
+# (rtl/top/lm_top.v) has one clock, `clk`, for its streams and its AXI-Lite port alike, and a
+# synchronous active-high `rst`: the wrapper drives `clk` from the PCS/PMA core's 156.25 MHz
+# coreclk (mac_clk below) and crosses the control side's AXI-Lite into that domain (an AXI clock
+# converter). lm_top alone, out of context: lm_top_ooc.xdc.
 
 # ---- configuration ----
 set_property CFGBVS VCCO [current_design]
@@ -42,8 +47,8 @@ set_false_path -from [get_ports sfp_los]
 create_generated_clock -name mac_clk -source [get_ports sfp_mgt_refclk_p] -divide_by 1 \
   [get_pins -hierarchical -filter {NAME =~ */coreclk_bufg/O}]
 
-# AXI-Lite (200 MHz) and the datapath (156.25 MHz) meet only in the CDC FIFOs / synchronisers of
-# the register blocks: no timed paths between the two.
+# The control side (200 MHz) and mac_clk (lm_top's `clk`) meet only in the wrapper's AXI-Lite
+# clock converter: no timed paths between the two.
 set_clock_groups -asynchronous -group [get_clocks clk_200mhz] \
   -group [get_clocks -include_generated_clocks sfp_mgt_refclk]
 
