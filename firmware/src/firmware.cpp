@@ -452,6 +452,8 @@ Reply Firmware::dispatch(const Message& m) {
           return on_tx_l2tp(b.handle, b.lac_port, b.message);
         else if constexpr (std::is_same_v<T, TxL2tpClear>)
           return on_tx_l2tp_clear(b);
+        else if constexpr (std::is_same_v<T, TxIp>)
+          return on_tx_ip(b);
         else
           return refuse(Reply{}, Result::kUnknownType, "not a request");
       },
@@ -487,19 +489,23 @@ Reply Firmware::on_sa_add(const SaAdd& m) {
   if (p.spi <= 255) {
     return refuse(Reply{}, Result::kBadMessage, what + "SPI 0..255 is reserved (RFC 4303)");
   }
-  if (!is_aes(p.cipher)) {
+  // An inbound 3DES SA becomes a host-path entry: the lookup finds it and the RTL hands its ESP
+  // up whole for the host's software back end. No keys reach the FPGA. Outbound 3DES needs no
+  // entry (the host seals it and sends TX_IP).
+  const bool host_path = p.cipher == lm::Cipher::kDes3Cbc && p.direction == lm::Direction::kInbound;
+  if (!is_aes(p.cipher) && !host_path) {
     return refuse(Reply{}, Result::kUnsupported,
                   what + std::string(lm::to_string(p.cipher)) +
                       " is not implemented by the line module (3DES: host software path)",
                   lm::DropReason::kUnsupportedSuite);
   }
-  if (p.integ == lm::Integ::kNone || !golden::icv_len_valid(p.integ, p.icv_len)) {
+  if (!host_path && (p.integ == lm::Integ::kNone || !golden::icv_len_valid(p.integ, p.icv_len))) {
     return refuse(Reply{}, Result::kUnsupported,
                   what + std::string(lm::to_string(p.integ)) + " with " +
                       std::string(lm::to_string(p.icv_len)) + " is not implemented",
                   lm::DropReason::kUnsupportedSuite);
   }
-  if (p.key_len != golden::cipher_key_len(p.cipher)) {
+  if (!host_path && p.key_len != golden::cipher_key_len(p.cipher)) {
     return refuse(Reply{}, Result::kBadMessage,
                   what + "key of " + std::to_string(p.key_len) + " bytes for " +
                       std::string(lm::to_string(p.cipher)));
@@ -553,10 +559,15 @@ Reply Firmware::on_sa_add(const SaAdd& m) {
   fresh.gen = static_cast<std::uint8_t>(s.gen + 1);
   fresh.gen_known = true;
   fresh.handle = m.handle;
-  fresh.sa = p;
+  fresh.sa = host_path ? without_keys(p) : p;
   fresh.sa.replay_win_log2 = std::min(p.replay_win_log2, max_win_log2_);
-  fresh.soft = m.soft;
-  fresh.hard = m.hard;
+  fresh.host_path = host_path;
+  if (host_path) {
+    fresh.sa.key_len = 0;  // whatever keys came are dropped; the host's software path has them
+  } else {
+    fresh.soft = m.soft;  // a host-path SA's lifetimes are the software path's
+    fresh.hard = m.hard;
+  }
   fresh.installed_ms = now_ms_;
   fresh.in_use = true;
   // The previous occupant's counters go first, then the entry (word 0 last).
@@ -565,7 +576,7 @@ Reply Firmware::on_sa_add(const SaAdd& m) {
     if (h->first_slot == kNoSlot) handles_.erase(handles_.begin() + (h - handles_.data()));
     return refuse(Reply{}, Result::kHardware, what + "SA table write failed");
   }
-  if (fresh.sa.replay_win_log2 != p.replay_win_log2) {
+  if (!host_path && fresh.sa.replay_win_log2 != p.replay_win_log2) {
     log::info(kLog) << what << "replay window 2^" << unsigned{p.replay_win_log2}
                     << " capped at the hardware's 2^" << unsigned{max_win_log2_};
   }
@@ -584,6 +595,17 @@ Reply Firmware::on_sa_add(const SaAdd& m) {
                       << config_.outbound_grace_ms << " ms";
     }
     h->active_out = index;
+  }
+  if (host_path) {
+    count(FwCounter::kSaHostPath);
+    log::info(kLog) << "installed host-path entry for inbound " << lm::to_string(p.cipher)
+                    << " SA spi " << hex32(p.spi) << " handle " << m.handle
+                    << (p.encap == lm::Encap::kUdp ? " udp-encap" : "") << " in slot " << index
+                    << " gen " << unsigned{s.gen} << ": its ESP goes to the host";
+    Reply r;
+    r.result = Result::kHostPath;
+    r.slot = index;
+    return r;
   }
   count(FwCounter::kSaInstalled);
   log::info(kLog) << "installed " << dir_name(p.direction) << " SA spi " << hex32(p.spi)
@@ -765,6 +787,42 @@ Reply Firmware::on_tx_l2tp_clear(const TxL2tpClear& m) {
   return Reply{};
 }
 
+Reply Firmware::on_tx_ip(const TxIp& m) {
+  const ByteView pkt = m.packet;
+  if (m.port >= ports_) {
+    return refuse(Reply{}, Result::kBadMessage,
+                  "TX_IP: line port " + std::to_string(m.port) + " does not exist");
+  }
+  const std::size_t hl = pkt.empty() ? 0 : std::size_t{pkt[0] & 0x0fu} * 4;
+  if (pkt.size() < golden::kIpv4MinHeader || (pkt[0] >> 4) != 4 || hl < golden::kIpv4MinHeader ||
+      hl > pkt.size()) {
+    return refuse(Reply{}, Result::kBadMessage, "TX_IP: not an IPv4 packet",
+                  lm::DropReason::kBadIpHeader);
+  }
+  if (load_be16(pkt.data() + 2) != pkt.size()) {
+    return refuse(Reply{}, Result::kBadMessage,
+                  "TX_IP: IPv4 total length " + std::to_string(load_be16(pkt.data() + 2)) +
+                      " but " + std::to_string(pkt.size()) + " bytes",
+                  lm::DropReason::kBadLength);
+  }
+  // Ethernet II with the configured MACs, built in the reused transmit buffer.
+  const MacAddress dst = read_mac(lm::ctrl::kGatewayMacHi);
+  const MacAddress src = read_mac(lm::ctrl::kLocalMacHi);
+  tx_buf_.resize(golden::kEthernetHeader + pkt.size());
+  std::copy(dst.begin(), dst.end(), tx_buf_.begin());
+  std::copy(src.begin(), src.end(), tx_buf_.begin() + 6);
+  store_be16(tx_buf_.data() + 12, 0x0800);
+  std::memcpy(tx_buf_.data() + golden::kEthernetHeader, pkt.data(), pkt.size());
+  TxMeta meta;
+  meta.encap = false;
+  meta.port = m.port;
+  if (!send(meta, tx_buf_)) {
+    return refuse(Reply{}, Result::kBusy, "TX_IP: FPGA busy", lm::DropReason::kNoBuffer);
+  }
+  count(FwCounter::kTxIp);
+  return Reply{};
+}
+
 Reply Firmware::on_tx_l2tp(std::uint32_t handle, std::uint16_t lac_port, ByteView message) {
   const auto* h = find_handle(handle);
   if (h == nullptr || h->active_out == kNoSlot) {
@@ -909,6 +967,19 @@ void Firmware::hand_up(const RxMeta& meta, ByteView data) {
         return;
       }
       Slot& s = slots_[meta.sa_index];
+      if (s.host_path) {
+        // A host-path SA's ESP, as it came off the wire: the host decapsulates it.
+        if (meta.spi != s.sa.spi) return bad_meta("SPI of a host-path frame is not its slot's");
+        if (data.size() < golden::kEthernetHeader + golden::kIpv4MinHeader) {
+          return bad_meta("host-path frame shorter than Ethernet + IPv4");
+        }
+        count(FwCounter::kRxHostPath);
+        p.handle = s.handle;
+        p.spi = s.sa.spi;
+        p.is_protected = false;
+        payload = data;
+        break;
+      }
       // The restored transport packet: IPv4 header, inner UDP to 1701, L2TP.
       if (data.size() < golden::kIpv4MinHeader) return bad_meta("shorter than an IPv4 header");
       const std::size_t hl = std::size_t{data[0] & 0x0fu} * 4;

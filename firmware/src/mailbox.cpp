@@ -426,6 +426,8 @@ std::string_view to_string(MsgType t) {
       return "TX_L2TP";
     case MsgType::kTxL2tpClear:
       return "TX_L2TP_CLEAR";
+    case MsgType::kTxIp:
+      return "TX_IP";
     case MsgType::kEvent:
       return "EVENT";
     case MsgType::kRxPacket:
@@ -448,6 +450,8 @@ std::string_view to_string(MsgType t) {
       return "TX_L2TP_REPLY";
     case MsgType::kTxL2tpClearReply:
       return "TX_L2TP_CLEAR_REPLY";
+    case MsgType::kTxIpReply:
+      return "TX_IP_REPLY";
     case MsgType::kErrorReply:
       return "ERROR_REPLY";
   }
@@ -457,7 +461,7 @@ std::string_view to_string(MsgType t) {
 bool is_request(MsgType t) {
   const auto v = static_cast<std::uint16_t>(t);
   return v >= static_cast<std::uint16_t>(MsgType::kHello) &&
-         v <= static_cast<std::uint16_t>(MsgType::kTxL2tpClear);
+         v <= static_cast<std::uint16_t>(MsgType::kTxIp);
 }
 
 MsgType reply_type(MsgType request) {
@@ -491,6 +495,8 @@ std::string_view to_string(Result r) {
       return "no outbound SA";
     case Result::kBusy:
       return "busy";
+    case Result::kHostPath:
+      return "host path";
   }
   return "?";
 }
@@ -511,14 +517,15 @@ std::string_view to_string(EventKind k) {
 
 std::string_view to_string(FwCounter c) {
   static constexpr std::array<std::string_view, kFwCounterCount> kNames = {
-      "requests",      "bad_requests",  "refused",         "sa_installed",
-      "sa_deleted",    "sa_collisions", "hw_errors",       "rx_frames",
-      "rx_to_host",    "rx_bad_meta",   "rx_unknown_sa",   "rx_not_l2tp",
-      "rx_keepalives", "rx_malformed",  "rx_other",        "rx_fragments",
-      "tx_ike",        "tx_l2tp",       "tx_l2tp_clear",   "tx_busy",
-      "tx_no_sa",      "events",        "fpga_events",     "fpga_events_unknown",
-      "peer_moved",    "soft_expired",  "hard_expired",    "seq_overflows",
-      "retired",       "outbox_drops",  "fpga_events_lost"};
+      "requests",      "bad_requests",  "refused",          "sa_installed",
+      "sa_deleted",    "sa_collisions", "hw_errors",        "rx_frames",
+      "rx_to_host",    "rx_bad_meta",   "rx_unknown_sa",    "rx_not_l2tp",
+      "rx_keepalives", "rx_malformed",  "rx_other",         "rx_fragments",
+      "tx_ike",        "tx_l2tp",       "tx_l2tp_clear",    "tx_busy",
+      "tx_no_sa",      "events",        "fpga_events",      "fpga_events_unknown",
+      "peer_moved",    "soft_expired",  "hard_expired",     "seq_overflows",
+      "retired",       "outbox_drops",  "fpga_events_lost", "sa_host_path",
+      "rx_host_path",  "tx_ip"};
   const auto i = static_cast<std::size_t>(c);
   return i < kNames.size() ? kNames[i] : "?";
 }
@@ -602,6 +609,8 @@ MsgType type_of(const Message& m) {
           return MsgType::kTxL2tp;
         else if constexpr (std::is_same_v<T, TxL2tpClear>)
           return MsgType::kTxL2tpClear;
+        else if constexpr (std::is_same_v<T, TxIp>)
+          return MsgType::kTxIp;
         else if constexpr (std::is_same_v<T, Reply>) {
           return b.unreadable ? MsgType::kErrorReply : reply_type(static_cast<MsgType>(b.answers));
         } else if constexpr (std::is_same_v<T, Event>)
@@ -648,6 +657,9 @@ void encode(const Message& m, Bytes& out) {
           w.u32(b.handle);
           w.u16(b.lac_port);
           w.blob(b.message);
+        } else if constexpr (std::is_same_v<T, TxIp>) {
+          w.u8(b.port);
+          w.blob(b.packet);
         } else if constexpr (std::is_same_v<T, Reply>) {
           put_reply(w, b);
         } else if constexpr (std::is_same_v<T, Event>) {
@@ -788,6 +800,17 @@ std::optional<Message> decode(ByteView bytes, DecodeError* error) {
       m.body = std::move(b);
       break;
     }
+    case MsgType::kTxIp: {
+      TxIp b;
+      b.port = get_port(r);
+      b.packet = r.blob(kMaxIpPacket, "packet");
+      if (r.ok() && b.packet.size() < kMinIpPacket) {
+        r.fail("packet of " + std::to_string(b.packet.size()) + " bytes, shorter than " +
+               std::to_string(kMinIpPacket));
+      }
+      m.body = std::move(b);
+      break;
+    }
     case MsgType::kEvent: {
       Event b;
       const auto kind = r.u8("event kind");
@@ -826,6 +849,7 @@ std::optional<Message> decode(ByteView bytes, DecodeError* error) {
     case MsgType::kTxIkeReply:
     case MsgType::kTxL2tpReply:
     case MsgType::kTxL2tpClearReply:
+    case MsgType::kTxIpReply:
     case MsgType::kErrorReply: {
       Reply b = get_reply(r, t);
       b.unreadable = t == MsgType::kErrorReply;

@@ -17,6 +17,9 @@
 // decap lanes with the lookup result (a miss goes in with hit 0 and is
 // counted UNKNOWN_SPI by the lanes); NAT_KEEPALIVE and MALFORMED are
 // discarded (the parser counted them); everything else goes up whole.
+// A hit on a host-path entry (CIPHER = DES3_CBC: an SA the software back
+// end serves) goes up whole as an exception frame, untouched, with
+// sa_valid = 1, its slot and SPI: the host decapsulates it.
 // While `enable` is low every frame is discarded (rx_discard pulse).
 //======================================================================
 `default_nettype none
@@ -235,6 +238,8 @@ module lm_top_ingress #(
   reg [5:0]                 cap_word_reg;
   reg [ENTRY_W-1:0]         entry_reg;
   reg                       discard_pulse;
+  reg                       host_reg;     // this frame hit a host-path (DES3_CBC) entry
+  reg                       host_we;
 
   wire meta_is_esp = (s_meta_pkt_class == `LM_PKT_CLASS_ESP) ||
                      (s_meta_pkt_class == `LM_PKT_CLASS_ESP_UDP);
@@ -373,6 +378,13 @@ module lm_top_ingress #(
   wire [15:0]                side_dst_port = side_head[31:16];
   wire [15:0]                side_ip_bytes = side_head[15:0];
 
+  // Host-path entries: word 0 arrived long before the last word is read, so the cipher is known
+  // when the fetch ends.
+  wire [`LM_SA_CIPHER_W-1:0] entry_cipher =
+      entry_reg[`LM_SA_CIPHER_LSB +: `LM_SA_CIPHER_W];
+  wire                       entry_host = (entry_cipher == `LM_CIPHER_DES3_CBC);
+  wire [31:0]                entry_spi = entry_reg[32 * `LM_SA_SPI_WORD +: 32];
+
   //----------------------------------------------------------------
   // Host receive mux.
   //----------------------------------------------------------------
@@ -399,9 +411,10 @@ module lm_top_ingress #(
 
   assign m_axis_host_rx_hdr_valid          = hdr_valid;
   assign m_axis_host_rx_hdr_pkt_class      = pick_exc ? class_reg : side_class;
-  assign m_axis_host_rx_hdr_sa_valid       = !pick_exc && d_sa_valid;
-  assign m_axis_host_rx_hdr_sa_index       = pick_exc ? {IDX_W{1'b0}} : d_index;
-  assign m_axis_host_rx_hdr_spi            = pick_exc ? 32'h0 : d_spi;
+  assign m_axis_host_rx_hdr_sa_valid       = pick_exc ? host_reg : d_sa_valid;
+  assign m_axis_host_rx_hdr_sa_index       = pick_exc ? (host_reg ? index_reg : {IDX_W{1'b0}}) :
+                                                        d_index;
+  assign m_axis_host_rx_hdr_spi            = pick_exc ? (host_reg ? entry_spi : 32'h0) : d_spi;
   assign m_axis_host_rx_hdr_seq            = pick_exc ? 32'h0 : d_seq;
   assign m_axis_host_rx_hdr_src_addr       = pick_exc ? src_addr_reg : d_src_addr;
   assign m_axis_host_rx_hdr_dst_addr       = pick_exc ? dst_addr_reg : side_dst_addr;
@@ -449,6 +462,7 @@ module lm_top_ingress #(
     spi_pop       = 1'b0;
     hit_we        = 1'b0;
     word_we       = 1'b0;
+    host_we       = 1'b0;
     discard_pulse = 1'b0;
     fifo_rd_ready = 1'b0;
     case (state_reg)
@@ -479,7 +493,9 @@ module lm_top_ingress #(
         if (fetch_gnt) begin
           word_we = 1'b1;
           if (word_reg == LAST_WORD) begin
-            state_new = ST_DHDR;
+            // A host-path entry: the frame goes up whole, as an exception with its SA
+            host_we   = entry_host;
+            state_new = entry_host ? ST_EXC_HDR : ST_DHDR;
             state_we  = 1'b1;
           end
         end
@@ -532,6 +548,7 @@ module lm_top_ingress #(
       flen_reg       <= 16'h0;
       spi_idx_reg    <= {IDX_W{1'b0}};
       hit_reg        <= 1'b0;
+      host_reg       <= 1'b0;
       index_reg      <= {IDX_W{1'b0}};
       word_reg       <= 6'd0;
       mx_reg         <= MX_IDLE;
@@ -550,7 +567,9 @@ module lm_top_ingress #(
         flen_reg     <= s_meta_frame_len;
         spi_idx_reg  <= spi_head[IDX_W-1:0];
         word_reg     <= 6'd0;
+        host_reg     <= 1'b0;
       end
+      if (host_we) host_reg <= 1'b1;
       if (hit_we) begin
         hit_reg   <= lookup_resp_hit;
         index_reg <= lookup_resp_hit ? lookup_resp_index : spi_idx_reg;

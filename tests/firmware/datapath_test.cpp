@@ -333,6 +333,82 @@ TEST_F(FirmwareTest, TxIkeBuildsWholeFramesWithTheMarkerOn4500) {
             Result::kBadMessage);  // no line port 3
 }
 
+// A host-path SA's ESP (sa_valid on an exception frame) goes up whole as RX_PACKET, not protected,
+// with the handle and SPI; no PEER_MOVED (the software path authenticates and reports that).
+TEST_F(FirmwareTest, HostPathEspGoesUpWholeWithItsHandle) {
+  auto des = sa_config(0x4444'0021, Direction::kInbound);
+  des.cipher = lm::Cipher::kDes3Cbc;
+  des.enc_key = pattern(24, 3);
+  ASSERT_EQ(add(31, des).result, Result::kHostPath);
+  Bytes esp = golden::build_udp_packet(kNatOutside + 1, kGateway, kNatPort, 4500, pattern(60, 2));
+  store_be32(esp.data() + 28, des.spi);
+  const Bytes frame = golden::ethernet_frame(esp);
+  RxMeta m;
+  m.pkt_class = PktClass::kEspUdp;
+  m.sa_valid = true;
+  m.sa_index = 0x21;
+  m.spi = des.spi;
+  m.src_addr = kNatOutside + 1;  // not the SA's peer: still no event
+  m.dst_addr = kGateway;
+  m.src_port = kNatPort;
+  m.dst_port = 4500;
+  m.payload_offset = 14 + 28;
+  m.len = static_cast<std::uint16_t>(frame.size());
+  fpga.push_rx(m, frame);
+  RxMeta wrong = m;
+  wrong.spi = des.spi + 0x1000;  // the slot holds another SPI: dropped
+  fpga.push_rx(wrong, frame);
+  fw->poll(1);
+  const auto msgs = drain();
+  ASSERT_EQ(msgs.size(), 1u);
+  const auto* p = std::get_if<RxPacket>(&msgs[0].body);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->pkt_class, PktClass::kEspUdp);
+  EXPECT_FALSE(p->is_protected);
+  EXPECT_EQ(p->handle, 31u);
+  EXPECT_EQ(p->spi, des.spi);
+  EXPECT_EQ(p->peer, (Endpoint{kNatOutside + 1, kNatPort}));
+  EXPECT_EQ(p->local, (Endpoint{kGateway, 4500}));
+  EXPECT_EQ(p->payload, frame);
+  EXPECT_EQ(fw->counter(FwCounter::kRxHostPath), 1u);
+  EXPECT_EQ(fw->counter(FwCounter::kRxBadMeta), 1u);
+  EXPECT_EQ(fw->counter(FwCounter::kPeerMoved), 0u);
+}
+
+// TX_IP: the host's IPv4 packet behind the configured MACs, sent raw; checked before it goes.
+TEST_F(FirmwareTest, TxIpSendsTheHostsPacketBehindOurMacs) {
+  fpga.write32(lm::ctrl::kGatewayMacHi, 0x0a0b);
+  fpga.write32(lm::ctrl::kGatewayMacLo, 0x0c0d0e0f);
+  Bytes pkt = golden::build_udp_packet(kGateway, kNatOutside, 4500, kNatPort, pattern(90, 4));
+  const Reply r = request(TxIp{0, pkt});
+  ASSERT_TRUE(r.ok()) << r.error;
+  ASSERT_EQ(fpga.tx().size(), 1u);
+  const auto& [meta, frame] = fpga.tx().back();
+  EXPECT_FALSE(meta.encap);
+  EXPECT_EQ(meta.port, 0);
+  ASSERT_EQ(frame.size(), 14 + pkt.size());
+  EXPECT_EQ(Bytes(frame.begin(), frame.begin() + 6), (Bytes{0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f}));
+  EXPECT_EQ(load_be16(frame.data() + 12), 0x0800);
+  EXPECT_EQ(Bytes(frame.begin() + 14, frame.end()), pkt);
+  EXPECT_EQ(fw->counter(FwCounter::kTxIp), 1u);
+
+  Bytes v6 = pkt;
+  v6[0] = 0x65;
+  const Reply bad = request(TxIp{0, v6});
+  EXPECT_EQ(bad.result, Result::kBadMessage);
+  EXPECT_EQ(bad.reason, lm::DropReason::kBadIpHeader);
+  Bytes longer = pkt;
+  longer.push_back(0);
+  const Reply len = request(TxIp{0, longer});
+  EXPECT_EQ(len.result, Result::kBadMessage);
+  EXPECT_EQ(len.reason, lm::DropReason::kBadLength);
+  EXPECT_EQ(request(TxIp{3, pkt}).result, Result::kBadMessage);  // no line port 3
+  fpga.refuse_tx(100);
+  EXPECT_EQ(request(TxIp{0, pkt}).result, Result::kBusy);
+  EXPECT_EQ(fpga.tx().size(), 1u);
+  EXPECT_EQ(fw->counter(FwCounter::kTxIp), 1u);
+}
+
 TEST_F(FirmwareTest, TxL2tpInnerSegmentMatchesTheSoftwareBackEnd) {
   // The same outbound SA in the software back end (deterministic counter IVs) and in the firmware.
   auto cfg = sa_config(0x0e00'0001, Direction::kOutbound);

@@ -27,6 +27,13 @@ std::vector<Message> every_message() {
   m.push_back({7, TxIke{1, {kGateway, 4500}, {kNatOutside, kNatPort}, pattern(100, 1)}});
   m.push_back({8, TxL2tp{7, 1701, pattern(33, 2)}});
   m.push_back({9, TxL2tpClear{0, {kGateway, 1701}, {kNatOutside, 1701}, {}}});
+  m.push_back({9, TxIp{1, golden::build_udp_packet(kGateway, kNatOutside, 4500, kNatPort,
+                                                   pattern(60, 3))}});
+  Reply host_path;
+  host_path.answers = static_cast<std::uint16_t>(MsgType::kSaAdd);
+  host_path.result = Result::kHostPath;
+  host_path.slot = 0x345;
+  m.push_back({9, host_path});
   Reply ok;
   ok.answers = static_cast<std::uint16_t>(MsgType::kSaAdd);
   ok.slot = 12;
@@ -102,7 +109,7 @@ TEST(Mailbox, EveryMessageRoundTrips) {
     types.insert(type_of(m));
   }
   // Every request type, the unsolicited two, a reply of each shape and ERROR_REPLY.
-  EXPECT_EQ(types.size(), 9u + 2u + 5u + 1u);
+  EXPECT_EQ(types.size(), 10u + 2u + 5u + 1u);
 }
 
 TEST(Mailbox, RxPacketFastEncoderMatchesTheGeneralOne) {
@@ -205,6 +212,52 @@ TEST(Mailbox, DecodingIsStrict) {
   Bytes ok_text = encode(Message{8, okr});
   ok_text[kHeaderSize + 2] = 0;  // result ok
   reject(ok_text, Result::kBadMessage, "error text on success");
+}
+
+TEST(Mailbox, TxIpDecodingIsStrict) {
+  const Bytes pkt = golden::build_udp_packet(kGateway, kNatOutside, 4500, kNatPort, pattern(9, 1));
+  const Bytes good = encode(Message{3, TxIp{0, pkt}});
+  ASSERT_EQ(good.size(), kHeaderSize + 1 + 4 + pkt.size());
+  const auto d = decode(good);
+  ASSERT_TRUE(d.has_value());
+  EXPECT_EQ(std::get<TxIp>(d->body).packet, pkt);
+  EXPECT_EQ(reply_type(MsgType::kTxIp), MsgType::kTxIpReply);
+  EXPECT_TRUE(is_request(MsgType::kTxIp));
+  auto reject = [](const Bytes& b, const char* needle) {
+    DecodeError err;
+    EXPECT_FALSE(decode(b, &err).has_value()) << needle;
+    EXPECT_EQ(err.result, Result::kBadMessage) << err.reason;
+    EXPECT_NE(err.reason.find(needle), std::string::npos) << err.reason;
+  };
+  Bytes b = good;
+  b[kHeaderSize] = static_cast<std::uint8_t>(kMaxPorts);
+  reject(b, "line port");
+  b = good;
+  b[kHeaderSize + 1] += 1;  // packet length one more than the body holds
+  reject(b, "ends early");
+  b = good;
+  b.push_back(0);
+  b[12] += 1;
+  reject(b, "bytes after the body");
+  reject(encode(Message{4, TxIp{0, pattern(19, 1)}}), "shorter than 20");
+  // Above 65535 bytes: the blob bound.
+  Bytes big = encode(Message{5, TxIp{0, pattern(20, 1)}});
+  big[kHeaderSize + 1] = 0x00;
+  big[kHeaderSize + 3] = 0x01;  // 65536 + 20
+  reject(big, "more than");
+  // The host-path result reads back as itself and is not ok().
+  Reply r;
+  r.answers = static_cast<std::uint16_t>(MsgType::kSaAdd);
+  r.result = Result::kHostPath;
+  r.slot = 7;
+  const auto rr = decode(encode(Message{6, r}));
+  ASSERT_TRUE(rr.has_value());
+  EXPECT_EQ(std::get<Reply>(rr->body).result, Result::kHostPath);
+  EXPECT_FALSE(std::get<Reply>(rr->body).ok());
+  EXPECT_EQ(to_string(Result::kHostPath), "host path");
+  Bytes bad_result = encode(Message{6, r});
+  bad_result[kHeaderSize + 2] = kResultMax + 1;
+  reject(bad_result, "result");
 }
 
 TEST(Mailbox, ExpandSaPrecomputesTheHmacStatesAndWindow) {

@@ -169,7 +169,8 @@ TEST_F(FirmwareTest, InboundSlotCollisionIsRefused) {
   EXPECT_EQ(fw->counter(FwCounter::kSaCollisions), 1u);
   // The same SA twice, and other refusals.
   EXPECT_EQ(add(1, sa_config(0x1111'0042, Direction::kInbound)).result, Result::kExists);
-  auto des = sa_config(0x3333'0001, Direction::kInbound);
+  // Outbound 3DES needs no entry (the host seals it; inbound 3DES gets a host-path entry).
+  auto des = sa_config(0x3333'0001, Direction::kOutbound);
   des.cipher = lm::Cipher::kDes3Cbc;
   des.enc_key = pattern(24, 3);
   const Reply d = add(3, des);
@@ -180,6 +181,45 @@ TEST_F(FirmwareTest, InboundSlotCollisionIsRefused) {
   big.replay_window = 4096;
   EXPECT_FALSE(expand_sa(big).has_value());
   EXPECT_EQ(fw->counter(FwCounter::kRefused), 4u);
+}
+
+// Inbound 3DES: a host-path entry (lookup fields, CIPHER = DES3_CBC, no keys) at SPI mod
+// capacity, answered kHostPath with the slot; its ESP goes up whole, not protected.
+TEST_F(FirmwareTest, Inbound3desIsInstalledAsAHostPathEntryWithoutKeys) {
+  auto des = sa_config(0x4444'0017, Direction::kInbound);
+  des.cipher = lm::Cipher::kDes3Cbc;
+  des.enc_key = pattern(24, 3);
+  const Reply r = add(21, des, {.bytes = 1000}, {.bytes = 2000});
+  EXPECT_EQ(r.result, Result::kHostPath) << r.error;
+  EXPECT_FALSE(r.ok());
+  ASSERT_TRUE(r.slot.has_value());
+  EXPECT_EQ(*r.slot, 0x17);
+  EXPECT_EQ(fw->slot_of(des.spi, Direction::kInbound), std::optional<std::uint16_t>(0x17));
+  const auto& e = fpga.entry(0x17);
+  namespace f = lm::sa_entry;
+  EXPECT_EQ(f::kValid.bits().get(e[0]), 1u);
+  EXPECT_EQ(f::kDirection.bits().get(e[0]), static_cast<std::uint32_t>(Direction::kInbound));
+  EXPECT_EQ(f::kCipher.bits().get(e[0]), static_cast<std::uint32_t>(lm::Cipher::kDes3Cbc));
+  EXPECT_EQ(f::kEncap.bits().get(e[0]), static_cast<std::uint32_t>(lm::Encap::kUdp));
+  EXPECT_EQ(e[f::kSpi.word], des.spi);
+  EXPECT_EQ(e[f::kLocalAddr.word], kGateway);
+  EXPECT_EQ(e[f::kPeerAddr.word], kNatOutside);
+  // No key, HMAC state, IV key or byte lifetime reaches the FPGA.
+  for (unsigned w = f::kKey.word; w < f::kWords; ++w) EXPECT_EQ(e[w], 0u) << "word " << w;
+  EXPECT_EQ(fw->counter(FwCounter::kSaHostPath), 1u);
+  EXPECT_EQ(fw->counter(FwCounter::kSaInstalled), 0u);
+  EXPECT_EQ(fw->counter(FwCounter::kRefused), 0u);
+  // Its slot is taken like any inbound SA's; query and delete work as usual.
+  EXPECT_EQ(add(22, sa_config(0x5555'0017, Direction::kInbound)).result, Result::kCollision);
+  const Reply q = request(SaQuery{des.spi, Direction::kInbound});
+  ASSERT_TRUE(q.sa.has_value());
+  EXPECT_EQ(q.sa->handle, 21u);
+  EXPECT_EQ(q.sa->sa.cipher, lm::Cipher::kDes3Cbc);
+  EXPECT_EQ(q.sa->sa.key_len, 0u);
+  EXPECT_EQ(q.sa->hard, Lifetime{});  // the software path keeps its lifetimes
+  ASSERT_TRUE(request(SaDel{des.spi, Direction::kInbound, 0}).ok());
+  EXPECT_EQ(f::kValid.bits().get(fpga.entry(0x17)[0]), 0u);
+  EXPECT_FALSE(fw->slot_of(des.spi, Direction::kInbound).has_value());
 }
 
 TEST_F(FirmwareTest, ReplayWindowIsCappedAtTheHardwareLimit) {

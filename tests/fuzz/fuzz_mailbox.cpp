@@ -4,8 +4,8 @@
 // The first input byte picks the path:
 //   0: the rest is decoded as a message; whatever decodes must re-encode to the same bytes (the
 //      codec is canonical) and decode again to the same message;
-//   1: the rest is handed to a firmware on the mock FPGA (an SA installed, so SA paths are
-//      reached); the response must decode and echo a readable request's seq;
+//   1: the rest is handed to a firmware on the mock FPGA (SAs installed, one a 3DES host-path
+//      entry, so SA paths are reached); the response must decode and echo a readable request's seq;
 //   2: the rest is a message body: a header for the type in the next byte is put in front, so the
 //      body decoders are reached without the fuzzer guessing the magic and the length.
 #include <algorithm>
@@ -59,6 +59,12 @@ void check_firmware(ByteView data) {
   p.spi = 0x2000'0002;
   p.direction = lm::Direction::kOutbound;
   fw.handle(encode(Message{2, SaAdd{5, p, {}, {}}}));
+  // A host-path entry (inbound 3DES), so RX and SA paths meet one too; TX_IP needs no setup.
+  SaParams des;
+  des.spi = 0x3000'0003;
+  des.cipher = lm::Cipher::kDes3Cbc;
+  des.key_len = 0;
+  fw.handle(encode(Message{3, SaAdd{6, des, {}, {}}}));
   const Bytes resp = fw.handle(data);
   const auto r = decode(resp);
   if (!r || !std::holds_alternative<Reply>(r->body)) std::abort();

@@ -339,26 +339,57 @@ TEST_F(LineModuleE2e, TruncatedBadIcvAndReplayedFramesAreCounted) {
 }
 
 TEST_F(LineModuleE2e, ThreeDesGoesToTheSoftwarePathAndAesStaysOnTheLineModule) {
-  Client aes;
+  Client aes, des;
   install(20, aes, {lm::Cipher::kAesCbc128, lm::Integ::kHmacSha1, lm::Encap::kUdp});
-  golden::SaConfig des;
-  des.spi = backend_->allocate_spi();
-  des.direction = lm::Direction::kInbound;
-  des.cipher = lm::Cipher::kDes3Cbc;
-  des.enc_key = random(golden::cipher_key_len(lm::Cipher::kDes3Cbc));
-  des.auth_key = random(20);
-  des.encap = lm::Encap::kUdp;
-  des.local_addr = kGateway;
-  des.peer_addr = kClient;
-  ASSERT_TRUE(backend_->add_sa({21, des, {}, {}}).ok());  // never refused
-  const auto st = backend_->query_sa(des.spi, lm::Direction::kInbound);
+  const auto before = backend_->counters_of_device();
+  ASSERT_TRUE(before);
+  install(21, des, {lm::Cipher::kDes3Cbc, lm::Integ::kHmacSha1, lm::Encap::kUdp});  // not refused
+  const auto st = backend_->query_sa(des.spi_in, lm::Direction::kInbound);
   ASSERT_TRUE(st);
   EXPECT_EQ(st->path, DataPath::kSoftware);
+  EXPECT_EQ(backend_->query_sa(des.spi_out, lm::Direction::kOutbound)->path, DataPath::kSoftware);
   EXPECT_EQ(backend_->query_sa(aes.spi_in, lm::Direction::kInbound)->path, DataPath::kLineModule);
-  EXPECT_EQ(backend_->counters().soft_path_sas, 1u);
-  EXPECT_EQ(backend_->list_sas().size(), 3u);
-  EXPECT_TRUE(backend_->del_sa(des.spi, lm::Direction::kInbound).ok());
-  EXPECT_FALSE(backend_->query_sa(des.spi, lm::Direction::kInbound).has_value());
+  EXPECT_EQ(backend_->counters().soft_path_sas, 2u);
+  EXPECT_EQ(backend_->list_sas().size(), 4u);
+
+  // Both clients talk; the 3DES one through the host-path entry and TX_IP.
+  for (std::uint32_t i = 0; i < 4; ++i) {
+    Client& c = i % 2 == 0 ? des : aes;
+    const SaHandle handle = i % 2 == 0 ? 21 : 20;
+    const Bytes msg = l2tp_message(60 + 50 * i, i);
+    wire_->send(seal(c, msg));
+    const auto got = receive_all();
+    ASSERT_EQ(got.size(), 1u) << i;
+    EXPECT_EQ(got[0].handle, handle);
+    EXPECT_EQ(got[0].payload, msg);
+    const Bytes reply = l2tp_message(40 + 30 * i, 100 + i);
+    ASSERT_TRUE(backend_->send_l2tp(handle, 1701, reply).ok());
+    const auto wire = wire_->receive();
+    ASSERT_TRUE(wire) << i;
+    EXPECT_EQ(open(c, *wire), reply);
+  }
+  const auto after = backend_->counters_of_device();
+  ASSERT_TRUE(after);
+  auto fw_delta = [&](fw::FwCounter k) {
+    const auto i = static_cast<std::size_t>(k);
+    return after->firmware[i] - before->firmware[i];
+  };
+  EXPECT_EQ(fw_delta(fw::FwCounter::kSaHostPath), 1u);
+  EXPECT_EQ(fw_delta(fw::FwCounter::kRxHostPath), 2u);
+  EXPECT_EQ(fw_delta(fw::FwCounter::kTxIp), 2u);
+  EXPECT_EQ(after->decap_packets - before->decap_packets, 2u);  // the AES ones only
+  EXPECT_EQ(after->encap_packets - before->encap_packets, 2u);
+  EXPECT_EQ(backend_->query_sa(des.spi_in, lm::Direction::kInbound)->stats.packets, 2u);
+
+  EXPECT_TRUE(backend_->del_sa(des.spi_in, lm::Direction::kInbound).ok());
+  EXPECT_FALSE(backend_->query_sa(des.spi_in, lm::Direction::kInbound).has_value());
+  // The host-path entry went with it: the packet is an unknown SPI on the card.
+  wire_->send(seal(des, l2tp_message(30, 9)));
+  EXPECT_TRUE(receive_all().empty());
+  const auto last = backend_->counters_of_device();
+  ASSERT_TRUE(last);
+  const auto unknown = static_cast<std::size_t>(lm::DropReason::kUnknownSpi);
+  EXPECT_EQ(last->decap_drop[unknown] - after->decap_drop[unknown], 1u);
 }
 
 // The firmware's own seconds lifetimes, on the card's clock (the back end keeps seconds on the
@@ -516,10 +547,46 @@ TEST(LineModuleLmsim, ServesTheBackEndFromAChildProcessOverSharedMemory) {
                                                 ByteView(buf, static_cast<std::size_t>(n)));
     EXPECT_EQ(LineModuleE2e::open(c, wire), reply);
   }
+  // A 3DES client on the same socket: the host's software path, through lmsim's host-path entry
+  // and TX_IP.
+  Client d;
+  LineModuleE2e::install_on(*backend, 5, d,
+                            {lm::Cipher::kDes3Cbc, lm::Integ::kHmacSha1, lm::Encap::kUdp}, {}, {},
+                            kGateway, 0x7f000001, my_port);
+  {
+    const Bytes msg = l2tp_message(90, 7);
+    const Bytes esp = LineModuleE2e::seal(d, msg, 0x7f000001, kGateway);
+    const ByteView udp_payload = ByteView(esp).subspan(28);
+    ASSERT_EQ(sendto(sock, udp_payload.data(), udp_payload.size(), 0,
+                     reinterpret_cast<sockaddr*>(&to), sizeof to),
+              static_cast<ssize_t>(udp_payload.size()));
+    std::optional<HostPacket> hp;
+    for (int k = 0; k < 3000 && !hp; ++k) {
+      hp = backend->receive();
+      if (!hp) std::this_thread::sleep_for(2ms);
+    }
+    ASSERT_TRUE(hp) << "3DES: nothing handed up by lmsim";
+    EXPECT_EQ(hp->handle, 5u);
+    EXPECT_EQ(hp->payload, msg);
+    const Bytes reply = l2tp_message(50, 77);
+    ASSERT_TRUE(backend->send_l2tp(5, 1701, reply).ok());
+    std::uint8_t buf[2048];
+    ssize_t n = -1;
+    for (int k = 0; k < 3000 && n < 0; ++k) {
+      n = recv(sock, buf, sizeof buf, 0);
+      if (n < 0) std::this_thread::sleep_for(2ms);
+    }
+    ASSERT_GT(n, 0) << "3DES: no reply datagram";
+    const Bytes wire = golden::build_udp_packet(kGateway, 0x7f000001, 4500, 4500,
+                                                ByteView(buf, static_cast<std::size_t>(n)));
+    EXPECT_EQ(LineModuleE2e::open(d, wire), reply);
+  }
   const auto counters = backend->counters_of_device();
   ASSERT_TRUE(counters);
   EXPECT_EQ(counters->decap_packets, 3u);
   EXPECT_EQ(counters->encap_packets, 3u);
+  EXPECT_EQ(counters->firmware[static_cast<std::size_t>(fw::FwCounter::kRxHostPath)], 1u);
+  EXPECT_EQ(counters->firmware[static_cast<std::size_t>(fw::FwCounter::kTxIp)], 1u);
   close(sock);
 
   // The process goes: the device says so, and the shared memory is gone with it.

@@ -4,6 +4,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include <functional>
 #include <thread>
 
 #include "l2sec/golden/classify.hpp"
@@ -15,18 +16,21 @@ namespace {
 
 using driver::Ring;
 
-// The inner SoftBackend's port. What the line module hands up as whole frames for the slow path
-// arrives here (queued by the back end); sending is refused: mailbox version 1 has no message
-// that puts an arbitrary frame on the wire (TX_IKE and TX_L2TP_CLEAR build their own UDP), so
-// ESP sealed in software cannot leave through a line module yet.
+// The inner SoftBackend's port, the host's slow path through the line module. What the line
+// module hands up whole for it (a host-path SA's ESP, RX_PACKET not protected) arrives here,
+// queued by the back end; what it sends (ESP sealed in software: a whole IPv4 packet) leaves as
+// TX_IP, the firmware putting the Ethernet header in front.
 class DeviceSlowPort final : public FramePort {
  public:
-  bool send(ByteView) override {
+  using Sender = std::function<Status(ByteView)>;
+  explicit DeviceSlowPort(Sender sender) : sender_(std::move(sender)) {}
+  bool send(ByteView packet) override {
+    const Status st = sender_(packet);
+    if (st.ok()) return true;
     ++refused_;
     if (refused_ == 1 || refused_ % 1000 == 0) {
-      log::warning("lm") << "software-path ESP cannot leave through the line module (mailbox v1 "
-                            "has no raw-frame transmit); "
-                         << refused_ << " packets dropped";
+      log::warning("lm") << "software-path packet not sent through the line module: " << st.error
+                         << " (" << refused_ << " so far)";
     }
     return false;
   }
@@ -40,6 +44,7 @@ class DeviceSlowPort final : public FramePort {
   void deliver(Bytes ipv4) { queue_.push_back(std::move(ipv4)); }
 
  private:
+  Sender sender_;
   std::deque<Bytes> queue_;
   std::uint64_t refused_ = 0;
 };
@@ -78,7 +83,11 @@ LineModuleBackend::LineModuleBackend(std::unique_ptr<driver::Device> device,
     : device_(std::move(device)), options_(options) {
   SoftBackendOptions so;
   so.nat_passthrough = options.nat_passthrough;
-  soft_ = std::make_unique<SoftBackend>(std::make_unique<DeviceSlowPort>(), so);
+  soft_ = std::make_unique<SoftBackend>(
+      std::make_unique<DeviceSlowPort>([this](ByteView packet) {
+        return transmit(fw::TxIp{0, Bytes(packet.begin(), packet.end())}, "TX_IP");
+      }),
+      so);
 }
 
 LineModuleBackend::~LineModuleBackend() {
@@ -287,9 +296,34 @@ Status LineModuleBackend::add_sa(const SaSpec& spec) {
     return Status::failure("SPI " + std::to_string(cfg.spi) + " already installed");
   }
   if (const auto bad = golden::validate_sa_config(cfg)) return Status::failure(*bad);
-  Entry e{spec, DataPath::kLineModule, std::nullopt, now_, false};
+  Entry e{spec, DataPath::kLineModule, std::nullopt, now_, false, false};
   std::string why;
-  auto params = cfg.cipher == lm::Cipher::kDes3Cbc ? std::nullopt : fw::expand_sa(cfg, &why);
+  const bool des3 = cfg.cipher == lm::Cipher::kDes3Cbc;
+  if (des3) why = "3DES is not implemented by the line module";
+  if (des3 && cfg.direction == lm::Direction::kInbound) {
+    // The software path decapsulates it; the line module only has to hand its ESP up, which a
+    // host-path entry (lookup fields, no keys) in the SA table does.
+    if (auto host = fw::expand_sa(cfg, &why)) {
+      fw::SaAdd add;
+      add.handle = spec.handle;
+      add.sa = fw::without_keys(*host);
+      add.sa.key_len = 0;
+      const auto r = request(std::move(add), Ring::kMboxToDevice, &why);
+      if (!r) return Status::failure("line module: " + why);
+      if (r->result == fw::Result::kHostPath && r->slot) {
+        e.host_entry = true;
+        e.slot = r->slot;
+        used_slots_.insert(static_cast<std::uint16_t>(cfg.spi % slots_));
+        why = "3DES, host-path entry in slot " + std::to_string(*r->slot);
+      } else {
+        // A full table, a collision, an older firmware: the SA still works in software, but its
+        // ESP does not reach the host through this line module.
+        why = "3DES; no host-path entry (" + describe(*r) + "): its ESP will not reach the host";
+        log::warning("lm") << "SA spi 0x" << std::hex << cfg.spi << std::dec << ": " << why;
+      }
+    }
+  }
+  auto params = des3 ? std::nullopt : fw::expand_sa(cfg, &why);
   bool soft = !params.has_value();
   if (params) {
     if (options_.nat_passthrough) params->nat_passthrough = true;
@@ -325,7 +359,14 @@ Status LineModuleBackend::add_sa(const SaSpec& spec) {
   }
   if (soft) {
     const auto st = soft_->add_sa(spec);
-    if (!st.ok()) return st;
+    if (!st.ok()) {
+      if (e.host_entry) {
+        std::string ignored;
+        request(fw::SaDel{cfg.spi, cfg.direction, 0}, Ring::kMboxToDevice, &ignored);
+        used_slots_.erase(static_cast<std::uint16_t>(cfg.spi % slots_));
+      }
+      return st;
+    }
     e.path = DataPath::kSoftware;
     ++counters_.soft_path_sas;
     if (cfg.direction == lm::Direction::kOutbound) soft_active_out_[spec.handle] = cfg.spi;
@@ -437,6 +478,7 @@ Status LineModuleBackend::del_sa(std::uint32_t spi, lm::Direction dir) {
   const auto it = sas_.find({spi, dir});
   if (it == sas_.end()) return Status::failure("no SA with SPI " + std::to_string(spi));
   if (it->second.path == DataPath::kSoftware) {
+    drop_host_entry(it->second, spi, dir);
     const auto st = soft_->del_sa(spi, dir);
     forget(it);
     return st;
@@ -452,6 +494,17 @@ Status LineModuleBackend::del_sa(std::uint32_t spi, lm::Direction dir) {
                      << it->second.spec.handle;
   forget(it);
   return Status::success();
+}
+
+void LineModuleBackend::drop_host_entry(Entry& e, std::uint32_t spi, lm::Direction dir) {
+  if (!e.host_entry) return;
+  e.host_entry = false;
+  std::string why;
+  const auto r = request(fw::SaDel{spi, dir, 0}, Ring::kMboxToDevice, &why);
+  if (!r || (!r->ok() && r->result != fw::Result::kNotFound)) {
+    log::warning("lm") << "host-path entry of spi 0x" << std::hex << spi << std::dec
+                       << " not removed: " << (r ? describe(*r) : why);
+  }
 }
 
 // ---- egress
@@ -524,7 +577,16 @@ std::optional<Event> LineModuleBackend::next_event() {
     events_.pop_front();
     return e;
   }
-  return soft_->next_event();
+  auto ev = soft_->next_event();
+  if (ev && ev->kind == EventKind::kHardExpire) {
+    // The software path has deleted the SA: its host-path entry and our record go too.
+    const auto it = sas_.find({ev->spi, ev->direction});
+    if (it != sas_.end() && it->second.path == DataPath::kSoftware) {
+      drop_host_entry(it->second, ev->spi, ev->direction);
+      forget(it);
+    }
+  }
+  return ev;
 }
 
 void LineModuleBackend::tick(Clock::time_point now) {

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <set>
 
 #include "l2sec/golden/esp.hpp"
 #include "l2sec/golden/ipv4.hpp"
@@ -222,6 +223,89 @@ TEST_P(BackendConformance, ProtectedL2tpArrivesWithItsHandleAndRepliesGoBackThro
     EXPECT_TRUE(golden::udp_checksum_ok(kGateway, kClientInside, ByteView(inner).subspan(20)));
     EXPECT_TRUE(std::equal(reply.begin(), reply.end(), inner.begin() + 28));
   }
+}
+
+// 3DES, which the line module does not implement: the back end serves it on its software path
+// (chosen per SA, shown in the SA's status) and it carries L2TP both ways all the same, in plain
+// ESP and in ESP-in-UDP. On the line module the inbound ESP reaches the host through a host-path
+// SA-table entry and the sealed replies leave through TX_IP.
+TEST_P(BackendConformance, TripleDesIsServedOnTheSoftwarePathBothWays) {
+  for (const auto encap : {lm::Encap::kUdp, lm::Encap::kNone}) {
+    SetUp();
+    Client client;
+    std::uint32_t spi_in = 0;
+    install(11, client, lm::Cipher::kDes3Cbc, lm::Integ::kHmacSha1, encap, kNatPort, &spi_in);
+    for (int i = 0; i < 3; ++i) {
+      const Bytes msg = random(20 + 37 * i);
+      client_sends(client, msg, 1703);
+      const auto hp = backend_->receive();
+      ASSERT_TRUE(hp.has_value()) << "packet " << i;
+      EXPECT_EQ(hp->pkt_class,
+                encap == lm::Encap::kUdp ? lm::PktClass::kEspUdp : lm::PktClass::kEsp);
+      EXPECT_EQ(hp->handle, 11u);
+      EXPECT_TRUE(hp->is_protected());
+      EXPECT_EQ(hp->spi, spi_in);
+      EXPECT_EQ(hp->inner_src_port, 1703);
+      EXPECT_EQ(hp->inner_dst_port, golden::kPortL2tp);
+      EXPECT_EQ(hp->payload, msg);
+      EXPECT_FALSE(backend_->receive().has_value());
+
+      const Bytes reply = random(12 + 29 * i);
+      ASSERT_TRUE(backend_->send_l2tp(11, 1703, reply).ok());
+      const auto wire = client_receives();
+      ASSERT_TRUE(wire.has_value()) << "reply " << i;
+      EXPECT_EQ((*wire)[9], encap == lm::Encap::kUdp ? golden::kIpProtoUdp : golden::kIpProtoEsp);
+      Bytes inner;
+      const auto r = client.engine.decap(*wire, inner);
+      ASSERT_TRUE(r.ok()) << lm::to_string(r.reason);
+      ASSERT_EQ(inner.size(), 20 + 8 + reply.size());
+      EXPECT_EQ(load_be16(inner.data() + 22), 1703);
+      EXPECT_TRUE(golden::udp_checksum_ok(kGateway, kClientInside, ByteView(inner).subspan(20)));
+      EXPECT_TRUE(std::equal(reply.begin(), reply.end(), inner.begin() + 28));
+      EXPECT_FALSE(wire_->receive().has_value());
+    }
+    // The SA's status names its data path and counts what it carried.
+    const auto in = backend_->query_sa(spi_in, lm::Direction::kInbound);
+    ASSERT_TRUE(in.has_value());
+    EXPECT_EQ(in->path, DataPath::kSoftware);
+    EXPECT_EQ(in->handle, 11u);
+    EXPECT_EQ(in->sa.cipher, lm::Cipher::kDes3Cbc);
+    EXPECT_EQ(in->stats.packets, 3u);
+    int listed = 0;
+    for (const auto& st : backend_->list_sas()) {
+      if (st.handle != 11) continue;
+      ++listed;
+      EXPECT_EQ(st.path, DataPath::kSoftware);
+      EXPECT_TRUE(std::all_of(st.sa.enc_key.begin(), st.sa.enc_key.end(),
+                              [](std::uint8_t b) { return b == 0; }));
+    }
+    EXPECT_EQ(listed, 2);
+    // Deleted, its packets are unknown again.
+    ASSERT_TRUE(backend_->del_sa(spi_in, lm::Direction::kInbound).ok());
+    client_sends(client, kL2tpHello);
+    EXPECT_FALSE(backend_->receive().has_value());
+  }
+}
+
+// Beside a 3DES client, an AES one stays on the line module (where there is one).
+TEST_P(BackendConformance, TheDataPathIsChosenPerSa) {
+  Client des, aes;
+  std::uint32_t des_in = 0, aes_in = 0;
+  install(21, des, lm::Cipher::kDes3Cbc, lm::Integ::kHmacSha1, lm::Encap::kUdp, 40021, &des_in);
+  install(22, aes, lm::Cipher::kAesCbc128, lm::Integ::kHmacSha1, lm::Encap::kUdp, 40022, &aes_in);
+  const auto d = backend_->query_sa(des_in, lm::Direction::kInbound);
+  const auto a = backend_->query_sa(aes_in, lm::Direction::kInbound);
+  ASSERT_TRUE(d && a);
+  EXPECT_EQ(d->path, DataPath::kSoftware);
+  const bool line_module = backend_->name() == "line-module";
+  EXPECT_EQ(a->path, line_module ? DataPath::kLineModule : DataPath::kSoftware);
+  nat_port_ = 40021;
+  client_sends(des, kL2tpHello);
+  nat_port_ = 40022;
+  client_sends(aes, kL2tpHello);
+  std::set<SaHandle> handles;
+  while (auto hp = backend_->receive()) handles.insert(hp->handle);
+  EXPECT_EQ(handles, (std::set<SaHandle>{21, 22}));
 }
 
 TEST_P(BackendConformance, TwoClientsBehindOneNatStayApart) {

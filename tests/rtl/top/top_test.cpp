@@ -15,6 +15,7 @@
 #include "l2sec/golden/classify.hpp"
 #include "l2sec/golden/esp.hpp"
 #include "l2sec/golden/ipv4.hpp"
+#include "l2sec/sim/sa_entry.hpp"
 #include "l2sec/sim/top_harness.hpp"
 #include "lm_regs.hpp"
 
@@ -458,6 +459,98 @@ TEST_F(TopTest, DecapDropsCounted) {
   EXPECT_EQ(s->packets, good);
   EXPECT_EQ(s->replay_drop, want[lm::DropReason::kReplay]);
   EXPECT_EQ(s->icv_fail, want[lm::DropReason::kBadIcv]);
+}
+
+// Host-path entries (CIPHER = DES3_CBC, the software back end's SAs): a hit goes up whole and
+// untouched as an exception frame with sa_valid, the slot and the SPI; the decap lanes never see
+// it. A miss still drops as UNKNOWN_SPI; an encap request on such an entry is UNSUPPORTED_SUITE.
+TEST_F(TopTest, HostPathEntryGoesUpWholeWithItsSa) {
+  std::mt19937_64 rng(Seed() + 6);
+  golden::EspEngine peer_engine;
+  struct HostSa {
+    std::uint16_t index;
+    golden::SaConfig cfg;
+    golden::SaHandle peer_out;
+  };
+  std::vector<HostSa> sas;
+  for (const bool udp : {true, false}) {
+    HostSa s;
+    s.index = static_cast<std::uint16_t>(udp ? 0x2a0 : 0x2a1);
+    golden::SaConfig in;
+    in.spi = (static_cast<std::uint32_t>(rng() & 0xfffff) + 0x100u) << 12 | s.index;
+    in.direction = lm::Direction::kInbound;
+    in.cipher = lm::Cipher::kDes3Cbc;
+    in.integ = lm::Integ::kHmacSha1;
+    in.icv_len = lm::IcvLen::kIcv96;
+    in.encap = udp ? lm::Encap::kUdp : lm::Encap::kNone;
+    in.enc_key = RandomBytes(rng, 24);
+    in.auth_key = RandomBytes(rng, 20);
+    in.local_addr = kLocalAddr;
+    in.peer_addr = 0xC6130077u + (udp ? 1 : 0);
+    in.local_port = 4500;
+    in.peer_port = static_cast<std::uint16_t>(udp ? 40077 : 4500);
+    s.cfg = in;
+    // The FPGA holds no keys for it: key, HMAC states and IV key words are zero.
+    auto e = pack_sa_entry(in, 6, 1);
+    for (unsigned w = lm::sa_entry::kKey.word; w < lm::sa_entry::kSoftBytes.word; ++w) e[w] = 0;
+    ASSERT_TRUE(h->write_sa_entry(s.index, e));
+    golden::SaConfig peer_out = in;
+    peer_out.direction = lm::Direction::kOutbound;
+    std::swap(peer_out.local_addr, peer_out.peer_addr);
+    std::swap(peer_out.local_port, peer_out.peer_port);
+    std::string err;
+    s.peer_out = peer_engine.add_sa(peer_out, &err).value_or(golden::kNoSa);
+    ASSERT_NE(s.peer_out, golden::kNoSa) << err;
+    sas.push_back(s);
+  }
+  std::vector<Bytes> frames;
+  for (unsigned i = 0; i < 6; ++i) {
+    const HostSa& s = sas[i % 2];
+    Bytes pkt;
+    ASSERT_TRUE(peer_engine
+                    .encap_payload(s.peer_out, golden::kIpProtoUdp,
+                                   L2tpPayload(rng, 30 + rng() % 300), golden::Ipv4Header{}, pkt)
+                    .ok());
+    frames.push_back(golden::ethernet_frame(pkt));
+    h->push_line_rx(frames.back());
+  }
+  // The same SPI's slot but another SPI: a miss, dropped by the lanes.
+  Bytes unknown = frames[0];
+  unknown[14 + 20 + 8] ^= 0x80;
+  h->push_line_rx(unknown);
+  // An encap request on an outbound DES3_CBC entry (the firmware never writes one): the lanes
+  // refuse the suite.
+  golden::SaConfig out = sas[0].cfg;
+  out.direction = lm::Direction::kOutbound;
+  ASSERT_TRUE(h->install_sa(0x2a2, out));
+  HostTxHeader th;
+  th.encap = true;
+  th.sa_index = 0x2a2;
+  h->push_host_tx(th, L2tpPayload(rng, 64));
+  ASSERT_TRUE(h->run_until_idle(2'000'000));
+  for (unsigned i = 0; i < frames.size(); ++i) {
+    const HostSa& s = sas[i % 2];
+    const auto r = h->pop_host_rx();
+    ASSERT_TRUE(r.has_value()) << i;
+    const auto c = golden::classify(frames[i], false);
+    EXPECT_EQ(r->second, frames[i]) << "host-path ESP goes up untouched";
+    EXPECT_EQ(r->first.pkt_class,
+              s.cfg.encap == lm::Encap::kUdp ? lm::PktClass::kEspUdp : lm::PktClass::kEsp);
+    EXPECT_TRUE(r->first.sa_valid);
+    EXPECT_EQ(r->first.sa_index, s.index);
+    EXPECT_EQ(r->first.spi, s.cfg.spi);
+    EXPECT_EQ(r->first.src_addr, s.cfg.peer_addr);
+    EXPECT_EQ(r->first.dst_addr, kLocalAddr);
+    EXPECT_EQ(r->first.src_port, c.src_port);
+    EXPECT_EQ(r->first.payload_offset, c.payload_offset);
+    EXPECT_EQ(r->first.len, frames[i].size());
+  }
+  EXPECT_FALSE(h->pop_host_rx().has_value());
+  EXPECT_FALSE(h->pop_line_tx().has_value());
+  EXPECT_EQ(DecapDrops(lm::DropReason::kUnknownSpi), 1u);
+  EXPECT_EQ(DecapDrops(lm::DropReason::kUnsupportedSuite), 0u);
+  EXPECT_EQ(h->read32(lm::decap::kPackets), 0u);
+  EXPECT_EQ(EncapDrops(lm::DropReason::kUnsupportedSuite), 1u);
 }
 
 // The last sequence number: SEQ_OVERFLOW is counted, pushes ctrl.EVENT and raises irq.

@@ -143,7 +143,7 @@ class DmaBuffer {
 // firmware/include/l2sec/fw/mailbox.hpp); order is kept within a ring, not across rings.
 //   kMboxToDevice     host -> device: mailbox requests (HELLO, SA_ADD, SA_DEL, SA_QUERY, ...)
 //   kMboxFromDevice   device -> host: their responses, and EVENT messages
-//   kPacketToDevice   host -> device: TX_IKE, TX_L2TP, TX_L2TP_CLEAR
+//   kPacketToDevice   host -> device: TX_IKE, TX_L2TP, TX_L2TP_CLEAR, TX_IP
 //   kPacketFromDevice device -> host: RX_PACKET
 // Control has rings of its own so that it never waits behind a queue of packets.
 enum class Ring : std::uint8_t {

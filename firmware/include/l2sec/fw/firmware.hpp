@@ -24,8 +24,8 @@ using MacAddress = std::array<std::uint8_t, 6>;
 struct FirmwareConfig {
   // Ethernet addresses: ours and the next hop's, written by start() into ctrl.LOCAL_MAC_* and
   // GATEWAY_MAC_* (the encap path's Ethernet header). The frames the firmware builds whole
-  // (TX_IKE, TX_L2TP_CLEAR) take them from those registers, so a later change there applies to
-  // both paths. Defaults are golden::ethernet_frame's.
+  // (TX_IKE, TX_L2TP_CLEAR, TX_IP) take them from those registers, so a later change there applies
+  // to both paths. Defaults are golden::ethernet_frame's.
   MacAddress local_mac{0x02, 0x00, 0x5e, 0x12, 0x00, 0x02};
   MacAddress gateway_mac{0x02, 0x00, 0x5e, 0x12, 0x00, 0x01};
   bool nat_passthrough = false;  // ctrl.CONTROL.NAT_PASSTHROUGH
@@ -91,6 +91,7 @@ class Firmware {
 
   struct Slot {
     bool in_use = false;
+    bool host_path = false;  // inbound 3DES: no keys, its ESP goes up whole to the host
     bool gen_known = false;  // gen read from the table (at the slot's first use since start-up)
     std::uint8_t gen = 0;    // of the last entry written; bumped at each reuse
     std::uint32_t handle = 0;
@@ -122,6 +123,7 @@ class Firmware {
   Reply on_tx_ike(const TxIke& m);
   Reply on_tx_l2tp(std::uint32_t handle, std::uint16_t lac_port, ByteView message);
   Reply on_tx_l2tp_clear(const TxL2tpClear& m);
+  Reply on_tx_ip(const TxIp& m);
   Reply refuse(Reply r, Result result, std::string why,
                lm::DropReason reason = lm::DropReason::kNone);
 

@@ -50,6 +50,7 @@ enum class MsgType : std::uint16_t {
   kTxIke = 0x07,
   kTxL2tp = 0x08,
   kTxL2tpClear = 0x09,
+  kTxIp = 0x0a,  // a whole IPv4 packet onto the wire (the host's software path: sealed 3DES ESP)
   // firmware -> host, unsolicited
   kEvent = 0x40,
   kRxPacket = 0x41,
@@ -63,6 +64,7 @@ enum class MsgType : std::uint16_t {
   kTxIkeReply = 0x87,
   kTxL2tpReply = 0x88,
   kTxL2tpClearReply = 0x89,
+  kTxIpReply = 0x8a,
   kErrorReply = 0xff,  // the request could not be read (bad version, unknown type, bad body)
 };
 std::string_view to_string(MsgType t);
@@ -84,8 +86,13 @@ enum class Result : std::uint8_t {
   kHardware = 9,     // the SA table reported ERROR or stayed BUSY
   kNoRoute = 10,     // no outbound SA for the handle
   kBusy = 11,        // the FPGA did not take the frame
+  // SA_ADD of an inbound SA the line module cannot decapsulate (3DES): installed as a host-path
+  // entry (no keys) in the slot the response names; its ESP goes up whole as RX_PACKET, not
+  // protected, with the handle and SPI, for the host's software back end. Not ok(): the host
+  // serves the SA itself.
+  kHostPath = 12,
 };
-inline constexpr std::uint8_t kResultMax = 11;
+inline constexpr std::uint8_t kResultMax = 12;
 std::string_view to_string(Result r);
 
 // An IPv4 address and UDP port, host byte order (ipsec::Endpoint's shape).
@@ -203,6 +210,17 @@ struct TxL2tpClear {
   friend bool operator==(const TxL2tpClear&, const TxL2tpClear&) = default;
 };
 
+// A whole IPv4 packet the host built (ESP sealed by the software back end): the firmware puts
+// the Ethernet header in front (ctrl.LOCAL_MAC_* / GATEWAY_MAC_*, type 0x0800) and sends it raw
+// (encap = 0). The packet must be IPv4 with a sane header and its total length its size.
+struct TxIp {
+  std::uint8_t port = 0;  // line port
+  Bytes packet;           // kMinIpPacket..kMaxIpPacket bytes
+  friend bool operator==(const TxIp&, const TxIp&) = default;
+};
+inline constexpr std::size_t kMinIpPacket = 20;
+inline constexpr std::size_t kMaxIpPacket = 65535;
+
 // ---- response bodies
 
 struct HelloInfo {
@@ -265,6 +283,9 @@ enum class FwCounter : std::uint8_t {
   kRetired,         // SAs removed when their grace period passed
   kOutboxDrops,     // messages lost because the outbox was full
   kFpgaEventsLost,  // ctrl.EVENT_LOST as last read: events the FPGA's FIFO could not hold
+  kSaHostPath,      // inbound SAs installed as host-path entries (3DES)
+  kRxHostPath,      // ESP of host-path entries handed up whole (not protected)
+  kTxIp,            // TX_IP packets sent
   kCount
 };
 inline constexpr std::size_t kFwCounterCount = static_cast<std::size_t>(FwCounter::kCount);
@@ -332,13 +353,14 @@ struct RxPacket {
   std::uint16_t inner_src_port = 0;
   std::uint16_t inner_dst_port = 0;
   // IKE: the ISAKMP message (no non-ESP marker); L2TP: the UDP payload; OTHER and FRAGMENT: the
-  // whole Ethernet frame.
+  // whole Ethernet frame; ESP and ESP_UDP not protected (a host-path SA's, handle and SPI set):
+  // the whole Ethernet frame, for the host's software back end to decapsulate.
   Bytes payload;
   friend bool operator==(const RxPacket&, const RxPacket&) = default;
 };
 
 using Body = std::variant<Hello, SaAdd, SaDel, SaUpdatePeer, SaQuery, CountersRequest, TxIke,
-                          TxL2tp, TxL2tpClear, Reply, Event, RxPacket>;
+                          TxL2tp, TxL2tpClear, TxIp, Reply, Event, RxPacket>;
 
 struct Message {
   std::uint32_t seq = 0;

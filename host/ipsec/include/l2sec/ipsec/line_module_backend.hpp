@@ -3,7 +3,10 @@
 // the line module's SA table, ESP is decapsulated and encapsulated by the RTL, the firmware hands
 // up IKE and L2TP with the SA handle. Whatever the line module cannot hold (3DES, a full table, a
 // slot collision) is served by an inner SoftBackend, the host's slow path, chosen per SA and shown
-// as DataPath::kSoftware, so the daemon never refuses a client for it.
+// as DataPath::kSoftware, so the daemon never refuses a client for it. An inbound 3DES SA also
+// gets a host-path entry in the SA table (SA_ADD answered kHostPath; no keys): the line module
+// hands its ESP up whole (RX_PACKET, not protected) and the SoftBackend decapsulates it. What the
+// SoftBackend seals leaves as TX_IP (a whole IPv4 packet; the firmware adds the Ethernet header).
 //
 // Control requests (HELLO, SA_*, COUNTERS) are synchronous: sent on kMboxToDevice, the device
 // serviced until the response with the request's seq arrives on kMboxFromDevice (EVENTs met on
@@ -93,6 +96,7 @@ class LineModuleBackend final : public Backend {
     std::optional<std::uint16_t> slot;
     Clock::time_point installed;
     bool soft_fired = false;
+    bool host_entry = false;  // software path with a host-path entry in the SA table (slot)
   };
   using Key = std::pair<std::uint32_t, lm::Direction>;
 
@@ -105,6 +109,8 @@ class LineModuleBackend final : public Backend {
              std::optional<fw::Reply>* got);
   void forget(std::map<Key, Entry>::iterator it);
   Status transmit(fw::Body body, const char* what);
+  // SA_DEL of a software-path SA's host-path entry, if it has one.
+  void drop_host_entry(Entry& e, std::uint32_t spi, lm::Direction dir);
 
   std::unique_ptr<driver::Device> device_;
   LineModuleBackendOptions options_;
