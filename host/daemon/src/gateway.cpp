@@ -444,7 +444,7 @@ std::string Gateway::show(std::string_view what) const {
         << lm::to_string(s.sa.integ) << (s.sa.encap == lm::Encap::kUdp ? " udp-encap" : "")
         << " peer " << ipsec::to_string({s.sa.peer_addr, s.sa.peer_port}) << " path "
         << ipsec::to_string(s.path) << " packets " << s.stats.packets << " bytes " << s.stats.bytes
-        << "\n";
+        << (s.slot ? " slot " + std::to_string(*s.slot) : std::string()) << "\n";
     }
   } else if (what == "l2tp tunnel") {
     for (const auto& t : lns_->tunnels()) {

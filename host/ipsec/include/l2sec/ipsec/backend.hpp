@@ -66,7 +66,8 @@ struct SaStatus {
   golden::SaStats stats;
   std::uint32_t last_seq = 0;  // outbound: last sent; inbound: highest received
   Clock::time_point installed;
-  bool active_outbound = false;  // the outbound SA that send_l2tp() uses for its handle
+  bool active_outbound = false;       // the outbound SA that send_l2tp() uses for its handle
+  std::optional<std::uint16_t> slot;  // ChassisBackend: the line module (slot) that holds it
 };
 
 enum class EventKind : std::uint8_t {
