@@ -21,6 +21,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using test::Client;
+using test::icmp_echo;
 using test::kClientInside;
 using test::kGateway;
 using test::kNatOutside;
@@ -28,21 +29,6 @@ using test::NatPort;
 
 constexpr std::uint32_t kGateway2 = 0xc6120003;  // 198.18.0.3: the second card's port
 constexpr const char* kPsk2 = "l2sec-second-card-psk";
-
-Bytes icmp_echo(std::uint32_t src, std::uint32_t dst, std::uint16_t seq) {
-  Bytes icmp = {8, 0, 0, 0, 0x12, 0x34, 0, 0, 'l', '2', 's', 'e', 'c'};
-  store_be16(icmp.data() + 6, seq);
-  store_be16(icmp.data() + 2, golden::inet_checksum(icmp));
-  Bytes ip(20 + icmp.size());
-  golden::Ipv4Header h;
-  h.total_length = static_cast<std::uint16_t>(ip.size());
-  h.protocol = 1;
-  h.src = src;
-  h.dst = dst;
-  golden::write_ipv4(h, ip);
-  std::copy(icmp.begin(), icmp.end(), ip.begin() + 20);
-  return ip;
-}
 
 // The default configuration plus a transport profile for the second card's address (with its
 // own group key, so IKE must see which address a client dialled).

@@ -95,21 +95,6 @@ class GatewayTest : public ::testing::Test {
   ipsec::Clock::time_point now_ = ipsec::Clock::now();
 };
 
-Bytes icmp_echo(std::uint32_t src, std::uint32_t dst, std::uint16_t seq) {
-  Bytes icmp = {8, 0, 0, 0, 0x12, 0x34, 0, 0, 'l', '2', 's', 'e', 'c'};
-  store_be16(icmp.data() + 6, seq);
-  store_be16(icmp.data() + 2, golden::inet_checksum(icmp));
-  Bytes ip(20 + icmp.size());
-  golden::Ipv4Header h;
-  h.total_length = static_cast<std::uint16_t>(ip.size());
-  h.protocol = 1;
-  h.src = src;
-  h.dst = dst;
-  golden::write_ipv4(h, ip);
-  std::copy(icmp.begin(), icmp.end(), ip.begin() + 20);
-  return ip;
-}
-
 TEST_F(GatewayTest, ClientBehindNatGetsAnAddressAndPingsTheGateway) {
   start_gateway();
   Client& c = add_client(40000, users_[0]);

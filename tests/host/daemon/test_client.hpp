@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 
@@ -136,5 +137,21 @@ struct Client {
   bool ppp_started = false;
   ipsec::Clock::time_point clock{};
 };
+
+// An ICMP echo request in IPv4, for pings through a PPP session.
+inline Bytes icmp_echo(std::uint32_t src, std::uint32_t dst, std::uint16_t seq) {
+  Bytes icmp = {8, 0, 0, 0, 0x12, 0x34, 0, 0, 'l', '2', 's', 'e', 'c'};
+  store_be16(icmp.data() + 6, seq);
+  store_be16(icmp.data() + 2, golden::inet_checksum(icmp));
+  Bytes ip(20 + icmp.size());
+  golden::Ipv4Header h;
+  h.total_length = static_cast<std::uint16_t>(ip.size());
+  h.protocol = 1;
+  h.src = src;
+  h.dst = dst;
+  golden::write_ipv4(h, ip);
+  std::copy(icmp.begin(), icmp.end(), ip.begin() + 20);
+  return ip;
+}
 
 }  // namespace l2sec::daemon::test
