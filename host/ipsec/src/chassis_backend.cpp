@@ -166,10 +166,11 @@ std::uint32_t ChassisBackend::allocate_spi() {
     const auto spi = static_cast<std::uint32_t>(rng_());
     if (spi <= 255) continue;
     if (reserved_.contains(spi) || sas_.contains({spi, lm::Direction::kInbound})) continue;
-    if (index_refs_.size() < options_.spi_index_slots &&
-        index_refs_.contains(spi % options_.spi_index_slots)) {
-      continue;
-    }
+    // Inbound indexes come from the lower half of the table, as a line module's own allocator
+    // hands them out (its outbound SAs fill the table from the top).
+    const std::uint32_t lower = options_.spi_index_slots / 2;
+    const std::uint32_t index = spi % options_.spi_index_slots;
+    if (index_refs_.size() < lower && (index >= lower || index_refs_.contains(index))) continue;
     reserved_.emplace(spi, now_);
     index_ref(spi);
     return spi;

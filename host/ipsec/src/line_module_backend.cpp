@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <functional>
+#include <iterator>
 #include <thread>
 
 #include "l2sec/golden/classify.hpp"
@@ -274,17 +275,23 @@ void LineModuleBackend::service() {
 // ---- SAs
 
 std::uint32_t LineModuleBackend::allocate_spi() {
+  // Inbound SPIs index the lower half of the table (see used_slots_ in the header).
+  const std::uint32_t lower = slots_ / 2;
+  const auto installed_lower = static_cast<std::size_t>(std::distance(
+      used_slots_.begin(), used_slots_.lower_bound(static_cast<std::uint16_t>(lower))));
+  const bool room = installed_lower + reserved_slots_.size() < lower;
   for (;;) {
     const auto spi = static_cast<std::uint32_t>(rng_());
     if (spi <= 255) continue;
-    const auto slot = static_cast<std::uint16_t>(spi % slots_);
-    if (used_slots_.size() >= slots_) {
-      // Every slot is taken: the SA will be served by the software path; only uniqueness counts.
+    if (!room) {
+      // Every inbound slot is taken or promised: the SA will be served by the software path
+      // (counted there); only uniqueness counts.
       if (!sas_.contains({spi, lm::Direction::kInbound})) return spi;
       continue;
     }
-    if (used_slots_.contains(slot)) continue;
-    used_slots_.insert(slot);  // reserved until the SA goes (or add_sa never comes)
+    const auto slot = static_cast<std::uint16_t>(spi % slots_);
+    if (slot >= lower || used_slots_.contains(slot) || reserved_slots_.contains(slot)) continue;
+    reserved_slots_.emplace(slot, now_);
     return spi;
   }
 }
@@ -296,6 +303,10 @@ Status LineModuleBackend::add_sa(const SaSpec& spec) {
     return Status::failure("SPI " + std::to_string(cfg.spi) + " already installed");
   }
   if (const auto bad = golden::validate_sa_config(cfg)) return Status::failure(*bad);
+  // The SPI's reservation ends here: installed below, or it failed and the SPI is not used.
+  if (cfg.direction == lm::Direction::kInbound) {
+    reserved_slots_.erase(static_cast<std::uint16_t>(cfg.spi % slots_));
+  }
   Entry e{spec, DataPath::kLineModule, std::nullopt, now_, false, false};
   std::string why;
   const bool des3 = cfg.cipher == lm::Cipher::kDes3Cbc;
@@ -591,6 +602,8 @@ std::optional<Event> LineModuleBackend::next_event() {
 
 void LineModuleBackend::tick(Clock::time_point now) {
   now_ = now;
+  // SPIs handed out for a Quick Mode that never completed.
+  std::erase_if(reserved_slots_, [&](const auto& r) { return now - r.second > kSpiReservation; });
   soft_->tick(now);  // the software path's own lifetimes
   std::vector<Key> hard;
   for (auto& [key, e] : sas_) {

@@ -426,6 +426,57 @@ TEST_P(BackendConformance, RekeyIsMakeBeforeBreakAndTheHandleStays) {
   EXPECT_FALSE(backend_->del_sa(old_in, lm::Direction::kInbound).ok());
 }
 
+// Quick Mode hands out our inbound SPI (QM2) before the SA is installed (after QM3); other pairs
+// installed in between must not take what that SPI needs, so every pending SA still lands on the
+// same data path as the pairs around it (on a line module: the RTL, not the host's slow path).
+TEST_P(BackendConformance, SpisHandedOutStayInstallableWhileOtherPairsInstall) {
+  constexpr int kPending = 150;
+  auto sa = [](std::uint32_t spi, lm::Direction dir) {
+    golden::SaConfig c;
+    c.spi = spi;
+    c.direction = dir;
+    c.cipher = lm::Cipher::kAesCbc128;
+    c.integ = lm::Integ::kHmacSha1;
+    c.icv_len = lm::IcvLen::kIcv96;
+    c.encap = lm::Encap::kUdp;
+    c.enc_key = random(16);
+    c.auth_key = random(20);
+    c.local_addr = kGateway;
+    c.peer_addr = kNatOutside;
+    c.peer_port = kNatPort;
+    c.local_port = golden::kPortNatT;
+    return c;
+  };
+  std::vector<std::uint32_t> pending;
+  for (int i = 0; i < kPending; ++i) pending.push_back(backend_->allocate_spi());
+  // Other clients' pairs complete first: their outbound SAs go in while ours are pending.
+  for (int i = 0; i < kPending; ++i) {
+    const auto h = static_cast<SaHandle>(1000 + i);
+    ASSERT_TRUE(
+        backend_
+            ->add_sa({h,
+                      sa(0x60000000u + static_cast<std::uint32_t>(i), lm::Direction::kOutbound),
+                      {},
+                      {}})
+            .ok());
+  }
+  const auto path = backend_->query_sa(0x60000000u, lm::Direction::kOutbound)->path;
+  for (int i = 0; i < kPending; ++i) {
+    const auto h = static_cast<SaHandle>(2000 + i);
+    ASSERT_TRUE(
+        backend_
+            ->add_sa({h, sa(pending[static_cast<std::size_t>(i)], lm::Direction::kInbound), {}, {}})
+            .ok());
+  }
+  int other_path = 0;
+  for (const auto spi : pending) {
+    const auto st = backend_->query_sa(spi, lm::Direction::kInbound);
+    ASSERT_TRUE(st.has_value());
+    if (st->path != path) ++other_path;
+  }
+  EXPECT_EQ(other_path, 0) << "of " << kPending << " inbound SAs whose SPI was handed out first";
+}
+
 TEST_P(BackendConformance, LifetimesRaiseEventsAndHardExpiryDeletes) {
   Client client;
   std::uint32_t spi_in = 0;

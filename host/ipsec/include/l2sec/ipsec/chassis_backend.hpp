@@ -22,13 +22,14 @@
 // SPI mod capacity (4096), and each back end's own allocator keeps those indexes distinct; a
 // collision there moves the SA to the host's software path. The chassis therefore allocates
 // itself, chassis-wide: a random SPI above 255 that no slot holds as an inbound SA and no other
-// allocation has reserved, whose index (SPI mod spi_index_slots) is used by no inbound SA in any
-// slot and by no pending reservation — i.e. an SPI that is free in every slot, whichever takes it.
-// The reservation lasts until add_sa of that SPI (or its failure), or reservation_timeout (IKE
-// gave up). Once every index is in use somewhere in the chassis (more than capacity inbound SAs
-// in all), only uniqueness is kept and a slot that finds the index taken serves the SA on its
-// software path, as a single back end does when its table is full. The slots' own allocators are
-// not used (their reservations would never be freed).
+// allocation has reserved, whose index (SPI mod spi_index_slots) is in the lower half of the
+// table (a line module's outbound SAs fill it from the top; see LineModuleBackend) and is used by
+// no inbound SA in any slot and by no pending reservation — i.e. an SPI that is free in every slot,
+// whichever takes it. The reservation lasts until add_sa of that SPI (or its failure), or
+// reservation_timeout (IKE gave up). Once every lower-half index is in use somewhere in the chassis
+// (more than capacity / 2 inbound SAs in all), only uniqueness is kept and a slot that finds the
+// index taken serves the SA on its software path, as a single back end does when its table is full.
+// The slots' own allocators are not used (their reservations would never be freed).
 //
 // poll_fd(): one epoll descriptor holding every slot's poll_fd() that is >= 0 (a
 // LineModuleBackend's is itself an epoll fd; nesting is fine). Slots whose poll_fd() is -1 (polled

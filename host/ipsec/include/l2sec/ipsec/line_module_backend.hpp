@@ -117,8 +117,15 @@ class LineModuleBackend final : public Backend {
   std::unique_ptr<SoftBackend> soft_;
   fw::HelloInfo hello_;
   std::uint32_t slots_ = lm::sa_entry::kCapacity;
-  std::map<Key, Entry> sas_;            // line-module SAs and soft-path SAs alike
-  std::set<std::uint16_t> used_slots_;  // inbound SPIs' low bits, outbound SAs' slots, reserved
+  std::map<Key, Entry> sas_;  // line-module SAs and soft-path SAs alike
+  // Table slots. An inbound SA sits at SPI mod capacity, and the firmware puts an outbound SA in
+  // the highest free slot. Quick Mode sends our inbound SPI before the SA is installed, so an
+  // outbound SA installed in between must never take that SPI's slot: allocate_spi() hands out
+  // only SPIs whose index is in the lower half of the table, and outbound SAs fill it from the top
+  // (half the table each way). A reservation lasts until add_sa of the SPI, or kSpiReservation.
+  std::set<std::uint16_t> used_slots_;  // installed: inbound SPIs' indexes, outbound SAs' slots
+  static constexpr std::chrono::seconds kSpiReservation{300};
+  std::map<std::uint16_t, Clock::time_point> reserved_slots_;  // allocate_spi() until add_sa
   std::map<SaHandle, std::uint32_t> soft_active_out_;  // handles whose active outbound is soft
   std::deque<HostPacket> rx_;
   std::deque<Event> events_;
