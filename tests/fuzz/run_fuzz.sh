@@ -44,7 +44,11 @@ for t in "${targets[@]}"; do
   srcs=()
   for c in $comps; do
     incs+=(-I"$src/$c/include")
-    srcs+=("$src/$c"/src/*.cpp)
+    for f in "$src/$c"/src/*.cpp; do
+      # The line-module back end needs the driver and firmware; no fuzz target drives it.
+      case "$f" in */host/ipsec/src/line_module_backend.cpp) continue ;; esac
+      srcs+=("$f")
+    done
   done
   # Test-side peers some targets drive the code with.
   case "$t" in

@@ -1530,10 +1530,11 @@ void Responder::on_event(const ipsec::Event& ev, Clock::time_point now) {
       if (!config_.rekey) return;
       for (auto& [spi, c] : children_) {
         if (c->info.spi_in != ev.spi && c->info.spi_out != ev.spi) continue;
-        if (c->retire_at) return;  // already replaced (the client rekeyed first)
+        if (c->retire_at) return;            // already replaced (the client rekeyed first)
+        const Child* const child = c.get();  // (a structured binding is not captured by clang 14)
         const bool newer = std::any_of(children_.begin(), children_.end(), [&](const auto& kv) {
-          return kv.second.get() != c.get() && kv.second->info.handle == c->info.handle &&
-                 kv.second->info.installed > c->info.installed;
+          return kv.second.get() != child && kv.second->info.handle == child->info.handle &&
+                 kv.second->info.installed > child->info.installed;
         });
         if (!newer) start_rekey(spi, now);
         return;
