@@ -14,11 +14,14 @@
 // then the inner payload, the inner UDP/TCP checksum fixed from NAT-OA
 // (or the UDP checksum zeroed in NAT passthrough).
 //
-// Order of work: receive into the buffer, read the outer headers,
-// checks (incl. the replay window), HMAC from istate/ostate, ICV
-// compare, replay window update, CBC decrypt in place, pad check,
-// next-header check, checksum fix-up, header rewrite, send. Nothing
-// leaves before the ICV verified.
+// Order of work: receive into the buffer (and its copy, the HMAC
+// bank), read the outer headers, checks (incl. the replay window), then
+// HMAC from istate/ostate over the HMAC bank and CBC decrypt in place
+// in the packet buffer at the same time; ICV compare once both are
+// done, replay window update, pad check, next-header check, checksum
+// fix-up, header rewrite, send. Nothing leaves before the ICV
+// verified; the verdict order is the golden model's (BAD_ICV before
+// BAD_PAD and BAD_NEXT_HEADER).
 //======================================================================
 `default_nettype none
 `include "lm_regs.vh"
@@ -86,7 +89,7 @@ module lm_esp_decap #(
   localparam [4:0] S_HDR     = 5'd1;
   localparam [4:0] S_PARSE   = 5'd2;
   localparam [4:0] S_CHECK   = 5'd3;
-  localparam [4:0] S_HMAC    = 5'd4;
+  localparam [4:0] S_HWAIT   = 5'd4;
   localparam [4:0] S_ICV     = 5'd5;
   localparam [4:0] S_KEY     = 5'd6;
   localparam [4:0] S_KEYWAIT = 5'd7;
@@ -163,6 +166,7 @@ module lm_esp_decap #(
   reg         chain_we;
   reg [127:0] pt_reg;
   reg         pt_we;
+  reg         hmac_fin_reg;      // the HMAC of this packet is done
   reg         bad_reg;           // ICV or pad mismatch seen
   reg         bad_new;
   reg         bad_we;
@@ -221,6 +225,20 @@ module lm_esp_decap #(
       .word_we(buf_word_we), .word_waddr(buf_word_waddr), .word_wdata(buf_word_wdata),
       .rd_en(buf_rd_en), .rd_word_addr(buf_rd_addr), .rd_beat(buf_rd_beat), .rd_word(buf_rd_word));
 
+  // HMAC bank: a copy of the received packet, read only by the HMAC, so the
+  // CBC decryption can overwrite the packet buffer while the HMAC runs.
+  wire [WA_W-1:0] hbuf_rd_addr;
+  wire            hbuf_rd_en;
+  wire [63:0]     unused_hbuf_beat;
+  wire [31:0]     hbuf_rd_word;
+
+  lm_esp_buf #(.BEAT_W(BEAT_W)) hbuf (
+      .clk(clk),
+      .beat_we(buf_beat_we), .beat_addr(beat_reg[BEAT_W-1:0]), .beat_wdata(in_be),
+      .word_we(1'b0), .word_waddr({WA_W{1'b0}}), .word_wdata(32'h0),
+      .rd_en(hbuf_rd_en), .rd_word_addr(hbuf_rd_addr), .rd_beat(unused_hbuf_beat),
+      .rd_word(hbuf_rd_word));
+
   reg          aes_key_init;
   reg          aes_start;
   wire         aes_key_ready;
@@ -241,8 +259,6 @@ module lm_esp_decap #(
 
   reg            hmac_start;
   wire           hmac_ready;
-  wire           hmac_rd_en;
-  wire [WA_W-1:0] hmac_rd_addr;
   wire           hmac_done;
   wire [255:0]   hmac_digest;
 
@@ -336,7 +352,8 @@ module lm_esp_decap #(
       .start(hmac_start), .sha256(integ == `LM_INTEG_HMAC_SHA256),
       .istate(istate_reg), .ostate(ostate_reg),
       .base(esp_w), .nwords(authed[WA_W+1:2]), .ready(hmac_ready),
-      .rd_en(hmac_rd_en), .rd_addr(hmac_rd_addr), .rd_data(buf_rd_word),
+      .avail({1'b0, authed[WA_W+1:2]}),
+      .rd_en(hbuf_rd_en), .rd_addr(hbuf_rd_addr), .rd_data(hbuf_rd_word),
       .done(hmac_done), .digest(hmac_digest));
 
   //----------------------------------------------------------------
@@ -549,6 +566,7 @@ module lm_esp_decap #(
       blk_reg          <= {WA_W{1'b0}};
       chain_reg        <= 128'h0;
       pt_reg           <= 128'h0;
+      hmac_fin_reg     <= 1'b0;
       bad_reg          <= 1'b0;
       top_reg          <= 32'h0;
       map_reg          <= {WIN_W{1'b0}};
@@ -629,6 +647,8 @@ module lm_esp_decap #(
       if (pt_we) pt_reg <= aes_result ^ chain_reg;
       if (state_reg == S_CHECK) pt_reg <= 128'h0;
       if (bad_we) bad_reg <= bad_new;
+      if (hmac_start) hmac_fin_reg <= 1'b0;
+      else if (hmac_done) hmac_fin_reg <= 1'b1;
       if (state_reg == S_FIXRD && rd_pend_reg) fix_word_reg <= buf_rd_word;
 
       if (hdr_valid_we) hdr_valid_reg <= hdr_valid_new;
@@ -748,19 +768,24 @@ module lm_esp_decap #(
         state_we    = 1'b1;
         if (chk_reason != `LM_DROP_REASON_NONE) begin
           state_new = S_DROP;
-        end else if (integ == `LM_INTEG_NONE) begin
-          state_new = S_KEY;
         end else begin
-          hmac_start = 1'b1;
-          state_new  = S_HMAC;
+          // HMAC (over the HMAC bank) and CBC (in the packet buffer) run together.
+          hmac_start = (integ != `LM_INTEG_NONE);
+          state_new  = S_KEY;
         end
       end
 
-      S_HMAC: begin
-        buf_rd_en   = hmac_rd_en;
-        buf_rd_addr = hmac_rd_addr;
-        if (hmac_done) begin
-          cnt_new   = {(WA_W+1){1'b0}};
+      // All blocks decrypted: wait for the HMAC, then compare the ICV.
+      S_HWAIT: begin
+        cnt_new = {(WA_W+1){1'b0}};
+        if (integ == `LM_INTEG_NONE) begin
+          replay_we = 1'b1;    // no ICV: move the window
+          cnt_we    = 1'b1;
+          bad_new   = ({8'h0, pad_len} + 16'd2 > ct_len);
+          bad_we    = 1'b1;
+          state_new = S_PAD;
+          state_we  = 1'b1;
+        end else if (hmac_fin_reg) begin
           cnt_we    = 1'b1;
           bad_new   = 1'b0;
           bad_we    = 1'b1;
@@ -788,13 +813,16 @@ module lm_esp_decap #(
             reason_we  = 1'b1;
             state_new  = S_DROP;
           end else begin
-            state_new = S_KEY;
+            replay_we = 1'b1;    // the ICV verified: move the window
+            bad_new   = ({8'h0, pad_len} + 16'd2 > ct_len);
+            bad_we    = 1'b1;
+            cnt_new   = {(WA_W+1){1'b0}};
+            state_new = S_PAD;
           end
         end
       end
 
       S_KEY: begin
-        replay_we = 1'b1;    // the ICV verified (or there is none): move the window
         if (aes_ready || !aes_key_ready) begin
           aes_key_init = 1'b1;
           cnt_new      = {(WA_W+1){1'b0}};
@@ -828,13 +856,19 @@ module lm_esp_decap #(
         end
       end
 
-      // Read ciphertext block blk_reg.
+      // Read ciphertext block blk_reg; meanwhile write plaintext block blk_reg - 1 (in pt_reg)
+      // over the headers: plaintext byte k at buffer byte ihl + k, behind the reads.
       S_LOAD: begin
         cnt_new = cnt_reg + 1'b1;
         cnt_we  = 1'b1;
         if (cnt_reg < four) begin
           buf_rd_en   = 1'b1;
           buf_rd_addr = ct_w + {blk_reg[WA_W-3:0], 2'b00} + cnt_reg[WA_W-1:0];
+          if (blk_reg != {WA_W{1'b0}}) begin
+            buf_word_we    = 1'b1;
+            buf_word_waddr = ihl_w + {blk_reg[WA_W-3:0] - 1'b1, 2'b00} + cnt_reg[WA_W-1:0];
+            buf_word_wdata = pt_reg[127 - 32*cnt_reg[1:0] -: 32];
+          end
         end
         words_we = (cnt_reg != 0);
         if (cnt_reg == four) begin
@@ -856,12 +890,19 @@ module lm_esp_decap #(
           chain_we  = 1'b1;
           cnt_new   = {(WA_W+1){1'b0}};
           cnt_we    = 1'b1;
-          state_new = S_WRITE;
           state_we  = 1'b1;
+          if ({{(16-WA_W){1'b0}}, blk_reg} + 16'd1 == nblk) begin
+            state_new = S_WRITE;
+          end else begin
+            // next block: its load writes this one
+            blk_new   = blk_reg + 1'b1;
+            blk_we    = 1'b1;
+            state_new = S_LOAD;
+          end
         end
       end
 
-      // Write the plaintext block over the headers: plaintext byte k at buffer byte ihl + k.
+      // Write the last plaintext block.
       S_WRITE: begin
         buf_word_we    = 1'b1;
         buf_word_waddr = ihl_w + {blk_reg[WA_W-3:0], 2'b00} + cnt_reg[WA_W-1:0];
@@ -869,17 +910,9 @@ module lm_esp_decap #(
         cnt_new = cnt_reg + 1'b1;
         cnt_we  = 1'b1;
         if (cnt_reg == four - 1'b1) begin
-          cnt_new = {(WA_W+1){1'b0}};
-          blk_new = blk_reg + 1'b1;
-          blk_we  = 1'b1;
-          state_we = 1'b1;
-          if ({{(16-WA_W){1'b0}}, blk_reg} + 16'd1 == nblk) begin
-            bad_new   = ({8'h0, pad_len} + 16'd2 > ct_len);
-            bad_we    = 1'b1;
-            state_new = S_PAD;
-          end else begin
-            state_new = S_LOAD;
-          end
+          cnt_new   = {(WA_W+1){1'b0}};
+          state_new = S_HWAIT;
+          state_we  = 1'b1;
         end
       end
 

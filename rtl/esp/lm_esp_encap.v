@@ -18,7 +18,11 @@
 // when it would wrap), IV = AES-128(IV_KEY, SPI | 0 | 0 | SEQ), RFC 4303
 // padding 1, 2, 3, ..., AES-CBC encrypt, HMAC from istate/ostate.
 // The payload is received at buffer byte PAY_OFF, the ciphertext is
-// written from byte 44 (52 with UDP) behind the read pointer.
+// written from byte 44 (52 with UDP) behind the read pointer. ESP
+// header, IV and ciphertext are also written to the HMAC bank, a second
+// buffer read only by the HMAC, which runs alongside the CBC: it hashes
+// each 64-byte block of ESP header + IV + ciphertext as soon as the
+// block is complete, so it trails the AES by at most one block.
 //======================================================================
 `default_nettype none
 `include "lm_regs.vh"
@@ -153,6 +157,10 @@ module lm_esp_encap #(
   reg [127:0] chain_reg;
   reg [127:0] chain_new;
   reg         chain_we;
+  reg [WA_W:0] avail_reg;        // words of ESP header + IV + ciphertext written
+  reg [WA_W:0] avail_new;
+  reg         avail_we;
+  reg         hmac_fin_reg;      // the HMAC of this packet is done
 
   reg         hdr_valid_reg;
   reg         hdr_valid_new;
@@ -198,6 +206,19 @@ module lm_esp_encap #(
       .beat_we(buf_beat_we), .beat_addr(beat_waddr[BEAT_W-1:0]), .beat_wdata(in_be),
       .word_we(buf_word_we), .word_waddr(buf_word_waddr), .word_wdata(buf_word_wdata),
       .rd_en(buf_rd_en), .rd_word_addr(buf_rd_addr), .rd_beat(buf_rd_beat), .rd_word(buf_rd_word));
+
+  // HMAC bank: gets the same word writes (ESP header, IV, ciphertext), read only by the HMAC.
+  wire [WA_W-1:0] hbuf_rd_addr;
+  wire            hbuf_rd_en;
+  wire [63:0]     unused_hbuf_beat;
+  wire [31:0]     hbuf_rd_word;
+
+  lm_esp_buf #(.BEAT_W(BEAT_W)) hbuf (
+      .clk(clk),
+      .beat_we(1'b0), .beat_addr({BEAT_W{1'b0}}), .beat_wdata(64'h0),
+      .word_we(buf_word_we), .word_waddr(buf_word_waddr), .word_wdata(buf_word_wdata),
+      .rd_en(hbuf_rd_en), .rd_word_addr(hbuf_rd_addr), .rd_beat(unused_hbuf_beat),
+      .rd_word(hbuf_rd_word));
 
   wire [2:0]   cipher = w0_reg[`LM_SA_CIPHER_LSB +: `LM_SA_CIPHER_W];
   wire [1:0]   integ  = w0_reg[`LM_SA_INTEG_LSB +: `LM_SA_INTEG_W];
@@ -257,8 +278,6 @@ module lm_esp_encap #(
 
   reg            hmac_start;
   wire           hmac_ready;
-  wire           hmac_rd_en;
-  wire [WA_W-1:0] hmac_rd_addr;
   wire           hmac_done;
   wire [255:0]   hmac_digest;
 
@@ -266,8 +285,8 @@ module lm_esp_encap #(
       .clk(clk), .rst(rst),
       .start(hmac_start), .sha256(integ == `LM_INTEG_HMAC_SHA256),
       .istate(istate_reg), .ostate(ostate_reg),
-      .base(esp_w), .nwords(authed[WA_W+1:2]), .ready(hmac_ready),
-      .rd_en(hmac_rd_en), .rd_addr(hmac_rd_addr), .rd_data(buf_rd_word),
+      .base(esp_w), .nwords(authed[WA_W+1:2]), .ready(hmac_ready), .avail(avail_reg),
+      .rd_en(hbuf_rd_en), .rd_addr(hbuf_rd_addr), .rd_data(hbuf_rd_word),
       .done(hmac_done), .digest(hmac_digest));
 
   //----------------------------------------------------------------
@@ -450,6 +469,8 @@ module lm_esp_encap #(
       seq_reg          <= 32'h0;
       blk_reg          <= {WA_W{1'b0}};
       chain_reg        <= 128'h0;
+      avail_reg        <= {(WA_W+1){1'b0}};
+      hmac_fin_reg     <= 1'b0;
       hdr_valid_reg    <= 1'b0;
       reason_reg       <= `LM_DROP_REASON_NONE;
       charged_reg      <= 1'b0;
@@ -499,6 +520,9 @@ module lm_esp_encap #(
       if (seq_we) seq_reg <= cur_seq + 32'd1;
       if (blk_we) blk_reg <= blk_new;
       if (chain_we) chain_reg <= chain_new;
+      if (avail_we) avail_reg <= avail_new;
+      if (hmac_start) hmac_fin_reg <= 1'b0;
+      else if (hmac_done) hmac_fin_reg <= 1'b1;
       if (hdr_valid_we) hdr_valid_reg <= hdr_valid_new;
       if (reason_we) begin
         reason_reg  <= reason_new;
@@ -533,6 +557,8 @@ module lm_esp_encap #(
     blk_we         = 1'b0;
     chain_new      = chain_reg;
     chain_we       = 1'b0;
+    avail_new      = avail_reg;
+    avail_we       = 1'b0;
     hdr_valid_new  = hdr_valid_reg;
     hdr_valid_we   = 1'b0;
     reason_new     = reason_reg;
@@ -588,6 +614,8 @@ module lm_esp_encap #(
         end else begin
           seq_we     = 1'b1;
           seq_ram_we = 1'b1;
+          avail_new  = {(WA_W+1){1'b0}};
+          avail_we   = 1'b1;
           state_new  = S_IVKEY;
         end
       end
@@ -629,12 +657,16 @@ module lm_esp_encap #(
         cnt_new = cnt_reg + 1'b1;
         cnt_we  = 1'b1;
         if (cnt_reg == 'd5) begin
+          avail_new = 'd6;
+          avail_we  = 1'b1;
           state_new = S_KEY;
           state_we  = 1'b1;
         end
       end
 
       S_KEY: begin
+        // The HMAC starts on ESP header + IV and follows the ciphertext block by block.
+        hmac_start   = (integ != `LM_INTEG_NONE);
         aes_key_init = 1'b1;
         blk_new      = {WA_W{1'b0}};
         blk_we       = 1'b1;
@@ -651,13 +683,23 @@ module lm_esp_encap #(
         end
       end
 
-      // Read the payload words of block blk_reg.
+      // Read the payload words of block blk_reg; meanwhile write ciphertext block blk_reg - 1
+      // (in chain_reg), behind the reads.
       S_LOAD: begin
         cnt_new = cnt_reg + 1'b1;
         cnt_we  = 1'b1;
         if (cnt_reg < four) begin
           buf_rd_en   = 1'b1;
           buf_rd_addr = pay_w + {blk_reg[WA_W-3:0], 2'b00} + cnt_reg[WA_W-1:0];
+          if (blk_reg != {WA_W{1'b0}}) begin
+            buf_word_we    = 1'b1;
+            buf_word_waddr = ct_w + {blk_reg[WA_W-3:0] - 1'b1, 2'b00} + cnt_reg[WA_W-1:0];
+            buf_word_wdata = chain_reg[127 - 32*cnt_reg[1:0] -: 32];
+          end
+        end
+        if (blk_reg != {WA_W{1'b0}} && cnt_reg == four - 1'b1) begin
+          avail_new = avail_reg + four;    // the HMAC may read block blk_reg - 1
+          avail_we  = 1'b1;
         end
         words_we = (cnt_reg != 0);
         if (cnt_reg == four) begin
@@ -678,11 +720,19 @@ module lm_esp_encap #(
           chain_we  = 1'b1;
           cnt_new   = {(WA_W+1){1'b0}};
           cnt_we    = 1'b1;
-          state_new = S_WRITE;
           state_we  = 1'b1;
+          if ({{(16-WA_W){1'b0}}, blk_reg} + 16'd1 == nblk) begin
+            state_new = S_WRITE;
+          end else begin
+            // next block: its load writes this one
+            blk_new   = blk_reg + 1'b1;
+            blk_we    = 1'b1;
+            state_new = S_LOAD;
+          end
         end
       end
 
+      // Write the last ciphertext block.
       S_WRITE: begin
         buf_word_we    = 1'b1;
         buf_word_waddr = ct_w + {blk_reg[WA_W-3:0], 2'b00} + cnt_reg[WA_W-1:0];
@@ -690,27 +740,17 @@ module lm_esp_encap #(
         cnt_new = cnt_reg + 1'b1;
         cnt_we  = 1'b1;
         if (cnt_reg == four - 1'b1) begin
-          cnt_new  = {(WA_W+1){1'b0}};
-          blk_new  = blk_reg + 1'b1;
-          blk_we   = 1'b1;
-          state_we = 1'b1;
-          if ({{(16-WA_W){1'b0}}, blk_reg} + 16'd1 == nblk) begin
-            if (integ == `LM_INTEG_NONE) begin
-              state_new = S_IPHDR;
-            end else begin
-              hmac_start = 1'b1;
-              state_new  = S_HMAC;
-            end
-          end else begin
-            state_new = S_LOAD;
-          end
+          cnt_new   = {(WA_W+1){1'b0}};
+          avail_new = avail_reg + four;
+          avail_we  = 1'b1;
+          state_new = (integ == `LM_INTEG_NONE) ? S_IPHDR : S_HMAC;
+          state_we  = 1'b1;
         end
       end
 
+      // Wait for the HMAC to finish the last block and the outer hash.
       S_HMAC: begin
-        buf_rd_en   = hmac_rd_en;
-        buf_rd_addr = hmac_rd_addr;
-        if (hmac_done) begin
+        if (hmac_fin_reg) begin
           cnt_new   = {(WA_W+1){1'b0}};
           cnt_we    = 1'b1;
           state_new = S_ICVWR;

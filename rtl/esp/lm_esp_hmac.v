@@ -11,6 +11,12 @@
 // fills the next block while the core compresses the current one, so
 // a block costs the core's 81 (SHA-1) or 65 (SHA-256) cycles.
 //
+// avail: message words already in the buffer (from base). A block is
+// filled only once all of its message words are there (avail >= its
+// end, or avail >= nwords), so the HMAC can trail a producer that
+// writes the message while it runs (encap: the CBC ciphertext). Tie it
+// to nwords (or more) when the whole message is there at start.
+//
 // digest: H0 in the top word; SHA-1 fills digest[255:96].
 //======================================================================
 `default_nettype none
@@ -33,6 +39,8 @@ module lm_esp_hmac #(
     input  wire [AW-1:0] base,
     input  wire [AW-1:0] nwords,
     output wire          ready,
+    // Message words written so far (may rise while the unit runs)
+    input  wire [AW:0]   avail,
 
     // Buffer read port: rd_data is the word at rd_addr one cycle after rd_en
     output wire          rd_en,
@@ -95,8 +103,13 @@ module lm_esp_hmac #(
   // Blocks: message words, one word 0x80000000, two length words.
   wire [AW:0]  nblocks_w = ({1'b0, nwords} + 3 + 15) >> 4;
 
+  // All message words of block blk_reg are in the buffer.
+  wire [AW+1:0] blk_end   = {({1'b0, blk_reg} + 1'b1), 4'h0};
+  wire          blk_avail = (blk_end <= {1'b0, avail}) || ({1'b0, avail} >= {2'b0, nwords_reg});
+  wire          fill_go   = (cnt_reg != 5'd0) || blk_avail;
+
   assign ready   = (state_reg == ST_IDLE);
-  assign rd_en   = (state_reg == ST_FILL) && (cnt_reg < 5'd16);
+  assign rd_en   = (state_reg == ST_FILL) && (cnt_reg < 5'd16) && fill_go;
   wire [AW:0] rd_off = {blk_reg, cnt_reg[3:0]};
   assign rd_addr = base_reg + rd_off[AW-1:0];
   assign done    = done_reg;
@@ -206,7 +219,7 @@ module lm_esp_hmac #(
 
       ST_FILL: begin
         cnt_new = cnt_reg + 5'd1;
-        cnt_we  = 1'b1;
+        cnt_we  = fill_go;
         if (cnt_reg != 5'd0) begin
           block_new = {block_reg[479:0], fill_word};
           block_we  = 1'b1;
