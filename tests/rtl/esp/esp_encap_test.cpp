@@ -247,10 +247,16 @@ class EncapTraffic {
   }
 
   void MakeSas(unsigned n) {
+    bool any_inbound = false;
     for (unsigned i = 0; i < n; ++i) {
       const unsigned index = (i * 53 + 3) % kCapacity;
       order_.push_back(index);
-      Install(index, rng_() % 12 == 0);
+      // About one in twelve is an inbound SA (SA_MISMATCH when asked to encapsulate); at least
+      // one, whatever the seed.
+      bool inbound = rng_() % 12 == 0;
+      if (i + 1 == n && !any_inbound) inbound = true;
+      any_inbound = any_inbound || inbound;
+      Install(index, inbound);
       if (::testing::Test::HasFatalFailure()) return;
     }
     // One slot left empty (VALID = 0): UNKNOWN_SPI.
