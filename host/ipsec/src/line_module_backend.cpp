@@ -53,11 +53,6 @@ class DeviceSlowPort final : public FramePort {
 fw::Endpoint to_fw(Endpoint e) { return {e.addr, e.port}; }
 Endpoint from_fw(fw::Endpoint e) { return {e.addr, e.port}; }
 
-void wipe(Bytes& b) {
-  if (!b.empty()) OPENSSL_cleanse(b.data(), b.size());
-  b.clear();
-}
-
 lm::DropReason reason_of(const fw::Reply& r) {
   if (r.reason != lm::DropReason::kNone) return r.reason;
   switch (r.result) {
@@ -392,9 +387,9 @@ Status LineModuleBackend::add_sa(const SaSpec& spec) {
                        << " (line module)";
   }
   // Keys stay with the data path that uses them, not here.
-  wipe(e.spec.sa.enc_key);
-  wipe(e.spec.sa.auth_key);
-  wipe(e.spec.sa.iv_key);
+  golden::wipe(e.spec.sa.enc_key);
+  golden::wipe(e.spec.sa.auth_key);
+  golden::wipe(e.spec.sa.iv_key);
   sas_.emplace(Key{cfg.spi, cfg.direction}, std::move(e));
   return Status::success();
 }
